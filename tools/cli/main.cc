@@ -1,0 +1,45 @@
+// tminus: the coordinator and the operators' tool. This file only parses the command
+// line and hands over to a command.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "tools/cli/commands.h"
+#include "tools/cli/terminal.h"
+
+int main(int argc, char** argv) {
+  using namespace tminus::cli;
+  CLI::App app{"tminus: cutover runbooks, planned, rehearsed and run"};
+  app.set_version_flag("--version", "tminus 0.1.0");
+  app.require_subcommand(1);
+
+  ValidateArgs validate;
+  CLI::App* validate_cmd =
+      app.add_subcommand("validate", "Check runbooks and report every problem at its line");
+  validate_cmd->add_option("FILE", validate.files, "Runbook files")->required();
+  validate_cmd->add_flag("--strict", validate.strict, "Treat warnings as errors");
+  validate_cmd->add_flag("--json", validate.json, "Machine-readable output");
+  validate_cmd->add_option("--t0", validate.t0, "T0 (ISO 8601 with offset), overriding window.start");
+
+  PlanArgs plan;
+  CLI::App* plan_cmd =
+      app.add_subcommand("plan", "Show the schedule, critical path and window fit");
+  plan_cmd->add_option("FILE", plan.file, "Runbook file")->required();
+  plan_cmd->add_option("--t0", plan.t0, "T0 (ISO 8601 with offset), overriding window.start");
+  auto* json_flag = plan_cmd->add_flag("--json", plan.json, "Machine-readable output");
+  plan_cmd->add_flag("--mermaid", plan.mermaid, "A Mermaid Gantt chart")->excludes(json_flag);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "tminus: " << e.what() << "\nRun 'tminus --help' for usage.\n";
+    return kExitUsage;
+  }
+
+  Output io{std::cout, std::cerr, StyleFor(STDOUT_FILENO).color, StyleFor(STDERR_FILENO).color};
+  if (*validate_cmd) return RunValidate(validate, io);
+  if (*plan_cmd) return RunPlan(plan, io);
+  return kExitUsage;
+}

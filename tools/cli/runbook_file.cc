@@ -1,0 +1,75 @@
+#include "tools/cli/runbook_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "engine/loader/runbook_loader.h"
+#include "tools/cli/terminal.h"
+
+namespace tminus::cli {
+
+bool ReadFile(const std::string& path, std::string* text, std::string* error) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    *error = "it is a directory";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    *error = "read failed";
+    return false;
+  }
+  *text = std::move(buffer).str();
+  return true;
+}
+
+CheckedRunbook CheckRunbookFile(const std::string& path, const ValidateOptions& options,
+                                bool strict) {
+  CheckedRunbook c;
+  c.path = path;
+  if (!ReadFile(path, &c.text, &c.read_error)) return c;
+  c.readable = true;
+  c.runbook = LoadRunbook(c.text, &c.diagnostics);
+  ValidateRunbook(c.runbook, options, &c.diagnostics);
+  if (strict) {
+    Diagnostics promoted;
+    for (const Diagnostic& d : c.diagnostics.all()) promoted.Error(d.loc, d.message);
+    c.diagnostics = std::move(promoted);
+  }
+  c.diagnostics.SortByLocation();
+  return c;
+}
+
+std::optional<Instant> ParseT0(const std::string& text, std::string* error) {
+  std::string why;
+  std::optional<Instant> t0 = ParseAbsoluteTime(text, &why);
+  if (!t0) *error = "--t0 '" + text + "' is not an absolute time: " + why;
+  return t0;
+}
+
+void PrintDiagnostics(const CheckedRunbook& checked, std::ostream& out, bool color) {
+  Style style;
+  style.color = color;
+  for (const Diagnostic& d : checked.diagnostics.all()) {
+    const std::string label = d.severity == Severity::kError ? style.Red("error:")
+                                                             : style.Yellow("warning:");
+    out << style.Bold(checked.path + ":" + std::to_string(d.loc.line) + ":" +
+                      std::to_string(d.loc.column) + ":")
+        << " " << label << " " << d.message << "\n";
+  }
+}
+
+}  // namespace tminus::cli

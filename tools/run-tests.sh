@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: install, build, the unit tests under ASan and UBSan, a bounded
+# fuzzing run of the runbook loader, then every test through ctest (which ends the run).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+fuzz_seconds=${TMINUS_FUZZ_SECONDS:-60}
+
+"$root/tools/install-deps.sh"
+
+echo "== sanitizers: unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+asan="$root/build-asan"
+if [[ ! -f "$asan/build.ninja" ]]; then
+  cmake -S "$root" -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTMINUS_SANITIZE=ON \
+    -DTMINUS_TOOLS=OFF >/dev/null
+fi
+ninja -C "$asan" -j"$jobs" tminus_unit_tests
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  "$asan/tests/tminus_unit_tests" --gtest_brief=1
+
+echo "== fuzzing the runbook loader and validator for ${fuzz_seconds}s"
+fuzz="$root/build-fuzz"
+if [[ ! -f "$fuzz/build.ninja" ]]; then
+  CXX=clang++ cmake -S "$root" -B "$fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTMINUS_FUZZ=ON >/dev/null
+fi
+ninja -C "$fuzz" -j"$jobs" runbook_fuzz
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+cp "$root"/tests/fuzz/corpus/* "$root"/runbooks/*.yaml "$corpus"/
+"$fuzz/tests/fuzz/runbook_fuzz" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+  -max_len=65536 -dict="$root/tests/fuzz/runbook.dict" -print_final_stats=1 \
+  -artifact_prefix="$corpus/" "$corpus" 2>"$corpus/fuzz.log" || {
+  tail -60 "$corpus/fuzz.log"
+  echo "fuzzing found a crash or a hang; the input is in the log above" >&2
+  exit 1
+}
+grep -E "stat::number_of_executed_units|Done" "$corpus/fuzz.log" | tail -2
+
+echo "== build and ctest"
+"$root/tools/build.sh"
+cd "$root/build"
+ctest --no-tests=error --output-on-failure -j"$jobs"

@@ -23,6 +23,7 @@ class StepChecker {
     CheckCycles();
     CheckGates();
     CheckNoReturn();
+    CheckTimeouts();
     CheckWindow();
     if (!d_->has_errors()) CheckPlan();
   }
@@ -150,6 +151,22 @@ class StepChecker {
         d_->Warning(s.rollback->loc, "step '" + s.id.value + "' comes after the point of no return '" +
                                          rb_.steps[after[i]].id.value +
                                          "', so its rollback can never be used unless forced");
+      }
+    }
+  }
+
+  // An automated step planned to take longer than its timeout would time out as planned.
+  void CheckTimeouts() {
+    for (const Step& s : rb_.steps) {
+      if (!s.automated() || !s.timeout.present() || !s.duration.present()) continue;
+      if (s.duration.value > s.timeout.value) {
+        // Point at the step itself when the timeout comes from defaults.
+        const bool inherited = s.timeout.loc.line == rb_.defaults.timeout.loc.line &&
+                               s.timeout.loc.column == rb_.defaults.timeout.loc.column;
+        d_->Warning(inherited ? s.duration.loc : s.timeout.loc, "step '" + s.id.value + "' is planned to take " +
+                                       FormatDuration(s.duration.value) + " but times out after " +
+                                       FormatDuration(s.timeout.value) +
+                                       "; raise the timeout or shorten the duration");
       }
     }
   }

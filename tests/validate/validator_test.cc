@@ -147,6 +147,18 @@ TEST(ValidatorTest, PlanThatDoesNotFitTheWindowIsAWarning) {
   EXPECT_TRUE(c.HasWarning(12, 15, "step 'long' is planned to end at T+01:30 (12-05 23:30), 45m after its deadline")) << c.Dump();
 }
 
+TEST(ValidatorTest, DurationLongerThanTimeoutIsAWarning) {
+  auto c = Check(Header() +
+                 "defaults: {timeout: 10m}\n"
+                 "steps:\n"
+                 "  - {id: a, duration: 20m, run: {on: local, command: [x]}}\n"
+                 "  - {id: b, duration: 20m, timeout: 5m, run: {on: local, command: [x]}}\n"
+                 "  - {id: c, duration: 5m, run: {on: local, command: [x]}}\n");
+  EXPECT_TRUE(c.HasWarning(8, 23, "step 'a' is planned to take 20m but times out after 10m")) << c.Dump();
+  EXPECT_TRUE(c.HasWarning(9, 37, "step 'b' is planned to take 20m but times out after 5m")) << c.Dump();
+  EXPECT_EQ(c.diagnostics.warning_count(), 2) << c.Dump();
+}
+
 TEST(ValidatorTest, PeopleAndRolesAreBothAccepted) {
   auto c = Check(Header() +
                  "steps:\n"

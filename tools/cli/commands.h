@@ -35,4 +35,13 @@ struct PlanArgs {
 };
 int RunPlan(const PlanArgs& args, const Output& io);
 
+struct SimulateArgs {
+  std::string file;
+  std::optional<std::string> scenario;
+  std::optional<std::string> t0;
+  std::optional<std::string> journal;
+  bool json = false;
+};
+int RunSimulate(const SimulateArgs& args, const Output& io);
+
 }  // namespace tminus::cli

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "tools/cli/audit_command.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/terminal.h"
 
@@ -30,6 +31,28 @@ int main(int argc, char** argv) {
   auto* json_flag = plan_cmd->add_flag("--json", plan.json, "Machine-readable output");
   plan_cmd->add_flag("--mermaid", plan.mermaid, "A Mermaid Gantt chart")->excludes(json_flag);
 
+  SimulateArgs simulate;
+  CLI::App* simulate_cmd =
+      app.add_subcommand("simulate", "Play the runbook on a virtual clock against a what-if scenario");
+  simulate_cmd->add_option("FILE", simulate.file, "Runbook file")->required();
+  simulate_cmd->add_option("--scenario", simulate.scenario, "Scenario file (outcomes, decisions)");
+  simulate_cmd->add_option("--t0", simulate.t0, "T0 (ISO 8601 with offset), overriding window.start");
+  simulate_cmd->add_option("--journal", simulate.journal, "Write the run's journal to this new file");
+  simulate_cmd->add_flag("--json", simulate.json, "Machine-readable output");
+
+  CLI::App* audit_cmd = app.add_subcommand("audit", "Check or export a run's journal");
+  audit_cmd->require_subcommand(1);
+  AuditVerifyArgs verify;
+  CLI::App* verify_cmd =
+      audit_cmd->add_subcommand("verify", "Check the journal's hash chain; print its head");
+  verify_cmd->add_option("JOURNAL", verify.journal, "Journal file")->required();
+  verify_cmd->add_option("--expect-head", verify.expect_head,
+                         "The head hash recorded earlier (in the change ticket)");
+  AuditExportArgs export_args;
+  CLI::App* export_cmd = audit_cmd->add_subcommand("export", "Write the journal as JSON Lines or CSV");
+  export_cmd->add_option("JOURNAL", export_args.journal, "Journal file")->required();
+  export_cmd->add_option("--format", export_args.format, "jsonl or csv")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -41,5 +64,8 @@ int main(int argc, char** argv) {
   Output io{std::cout, std::cerr, StyleFor(STDOUT_FILENO).color, StyleFor(STDERR_FILENO).color};
   if (*validate_cmd) return RunValidate(validate, io);
   if (*plan_cmd) return RunPlan(plan, io);
+  if (*simulate_cmd) return RunSimulate(simulate, io);
+  if (*verify_cmd) return RunAuditVerify(verify, io);
+  if (*export_cmd) return RunAuditExport(export_args, io);
   return kExitUsage;
 }

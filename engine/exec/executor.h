@@ -1,0 +1,61 @@
+// Executors carry out one attempt of an action (a step's run, or a rollback) somewhere:
+// the local host, an agent, an SSH host, or nowhere at all (simulation). The run engine
+// sees only this interface.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/base/scheduler.h"
+#include "engine/model/runbook.h"
+
+namespace tminus {
+
+// One attempt, with every ${var} and ${secrets.x} already substituted.
+struct ActionRequest {
+  std::string dispatch_id;  // unique per run: "<step>#<attempt>" or "<step>#rollback<attempt>"
+  std::string step_id;
+  int attempt = 1;
+  bool rollback = false;
+  std::string target;  // the `on:` name ("local" for the coordinator's host)
+
+  Action::Kind kind = Action::Kind::kCommand;
+  std::vector<std::string> argv;  // kCommand
+  std::string shell;              // kShell: run as /bin/sh -c SHELL
+  Probe probe;                    // kProbe (address/url/name/expect substituted)
+  std::vector<std::pair<std::string, std::string>> env;  // added to the inherited environment
+
+  Millis timeout{0};  // 0: none
+  int expect_exit_code = 0;
+  std::string expect_stdout_contains;  // "" : no check
+
+  // Values to replace with "***" wherever they appear in captured output.
+  std::vector<std::string> secret_values;
+};
+
+struct ActionResult {
+  bool ok = false;          // ran, and met the expectation
+  int exit_code = -1;       // -1 when there is none (killed, failed to start, probe)
+  bool timed_out = false;   // killed at the timeout
+  bool cancelled = false;   // killed by Cancel()
+  std::string error;        // why it failed, for people: "exit code 3, expected 0", ...
+  Millis duration{0};
+  std::string stdout_tail;  // the last bytes of output (capped), secrets redacted
+  std::string stderr_tail;
+};
+
+class Executor {
+ public:
+  using Done = std::function<void(ActionResult)>;
+  virtual ~Executor() = default;
+  // Starts the attempt; `done` is called exactly once, possibly on another thread (the
+  // engine posts it to its strand). Must not block.
+  virtual void Start(const ActionRequest& request, Done done) = 0;
+  // Asks a running attempt to stop; its `done` then reports cancelled (or its real end, if
+  // it finished first). Unknown ids are ignored.
+  virtual void Cancel(const std::string& dispatch_id) = 0;
+};
+
+}  // namespace tminus

@@ -1,0 +1,363 @@
+// The run engine's core: readiness, waits, dispatch, results, retries, failure policies,
+// deadlines and the end of the run. Gates and people are in run_engine_people.cc, rollback
+// in run_engine_rollback.cc.
+#include "engine/exec/run_engine.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "engine/exec/action_builder.h"
+
+namespace tminus {
+
+RunEngine::RunEngine(const Runbook& runbook, const StepGraph& graph, RunOptions options,
+                     Scheduler* scheduler, ExecutorFor executors, EventSink* sink)
+    : runbook_(runbook),
+      graph_(graph),
+      options_(std::move(options)),
+      scheduler_(scheduler),
+      executors_(std::move(executors)),
+      sink_(sink),
+      state_(runbook.steps.size()),
+      done_(runbook.steps.size(), 0) {}
+
+RunEngine::~RunEngine() = default;
+
+bool RunEngine::Emit(RunEvent event, bool sync) {
+  if (!halted_.ok()) return false;
+  event.time = scheduler_->Now();
+  absl::Status status = sink_->Record(event, sync && options_.sync_decisions);
+  if (!status.ok()) {
+    halted_ = status;
+    return false;
+  }
+  state_.Apply(event);
+  NotifyObservers(event);
+  return true;
+}
+
+void RunEngine::NotifyObservers(const RunEvent& event) {
+  for (RunObserver* o : observers_) o->OnEvent(event, state_);
+}
+
+absl::Status RunEngine::Flush() {
+  if (!halted_.ok()) return halted_;
+  absl::Status status = sink_->Flush();
+  if (!status.ok()) halted_ = status;
+  return status;
+}
+
+bool RunEngine::SetState(int step, StepState to, bool sync, const std::string& reason,
+                         bool paused) {
+  const StepState from = state_.step(step).state;
+  if (!IsLegalTransition(from, to)) {
+    std::fprintf(stderr, "tminus: internal error: step '%s' cannot go from %s to %s\n",
+                 runbook_.steps[step].id.value.c_str(), StepStateName(from), StepStateName(to));
+    std::abort();
+  }
+  RunEvent e;
+  e.type = EventType::kStepState;
+  e.step = step;
+  e.state = to;
+  e.paused = paused;
+  e.reason = reason;
+  if (to == StepState::kRunning) e.attempt = state_.step(step).attempt + 1;
+  return Emit(std::move(e), sync);
+}
+
+std::optional<EngineTime> RunEngine::InstantTime(const Sourced<Instant>& instant) const {
+  if (!instant.present()) return std::nullopt;
+  if (instant.value.relative()) return t0_ + Millis(instant.value.offset.count() * 1000);
+  return EngineTime(instant.value.unix_seconds * 1000);
+}
+
+absl::Status RunEngine::Start() {
+  if (state_.started()) return absl::FailedPreconditionError("the run has already started");
+  t0_ = options_.t0.value_or(scheduler_->Now());
+  RunEvent e;
+  e.type = EventType::kRunStarted;
+  e.runbook_text = options_.runbook_text;
+  e.runbook_sha256 = options_.runbook_sha256;
+  e.t0_ms = t0_.count();
+  e.t0_known = options_.t0_known;
+  e.mode = options_.mode;
+  if (!Emit(std::move(e), /*sync=*/true)) return halted_;
+  ScheduleDeadlines();
+  for (int i = 0; i < graph_.size(); ++i) {
+    if (graph_.needs(i).empty()) MaybeReady(i);
+  }
+  return halted_;
+}
+
+bool RunEngine::IsDone(int step) const { return done_[step] != 0; }
+
+bool RunEngine::Ended(int step) const {
+  const StepStatus& s = state_.step(step);
+  switch (s.state) {
+    case StepState::kSucceeded:
+    case StepState::kSkipped:
+    case StepState::kCancelled:
+    case StepState::kRolledBack:
+    case StepState::kRollbackFailed:
+      return true;
+    case StepState::kFailed:
+      return !s.paused;
+    case StepState::kPending:
+    case StepState::kWaiting:
+    case StepState::kRunning:
+    case StepState::kAwaitingSignoff:
+    case StepState::kUnknown:
+      return false;
+  }
+  return false;
+}
+
+void RunEngine::StepFinished(int step) {
+  if (!done_[step]) {
+    done_[step] = 1;
+    ++done_count_;
+  }
+  for (int d : graph_.dependants(step)) MaybeReady(d);
+  CheckRunEnd();
+}
+
+void RunEngine::MaybeReady(int step) {
+  if (!halted_.ok() || state_.ended() || state_.rolling_back() || state_.rollback_refused()) {
+    return;
+  }
+  if (state_.step(step).state != StepState::kPending) return;
+  for (int need : graph_.needs(step)) {
+    if (!IsDone(need)) return;
+  }
+  const std::optional<EngineTime> not_before = InstantTime(runbook_.steps[step].not_before);
+  if (not_before && *not_before > scheduler_->Now()) {
+    if (!SetState(step, StepState::kWaiting)) return;
+    scheduler_->At(*not_before, [this, step] {
+      if (state_.step(step).state == StepState::kWaiting && !state_.ended() &&
+          !state_.rolling_back() && halted_.ok()) {
+        Begin(step);
+      }
+    });
+    return;
+  }
+  Begin(step);
+}
+
+void RunEngine::Begin(int step) {
+  const Step& s = runbook_.steps[step];
+  switch (s.type.value) {
+    case StepType::kTask:
+    case StepType::kCheck:
+      Dispatch(step, state_.step(step).attempt + 1, /*rollback=*/false);
+      return;
+    case StepType::kManual:
+      SetState(step, StepState::kAwaitingSignoff);
+      return;
+    case StepType::kGate:
+      OpenGate(step);
+      return;
+    case StepType::kMilestone:
+      if (!SetState(step, StepState::kSucceeded)) return;
+      if (s.no_return.value) {
+        RunEvent e;
+        e.type = EventType::kNoReturn;
+        e.step = step;
+        e.reason = "passed the point of no return";
+        if (!Emit(std::move(e), /*sync=*/true)) return;
+      }
+      StepFinished(step);
+      return;
+  }
+}
+
+void RunEngine::Dispatch(int step, int attempt, bool rollback) {
+  const Step& s = runbook_.steps[step];
+  const Action* action = rollback ? s.rollback.get() : s.run.get();
+  if (!rollback && !SetState(step, StepState::kRunning)) return;
+  ActionRequest request = BuildRequest(runbook_, s, *action, attempt, rollback, options_.secrets);
+  RunEvent e;
+  e.type = EventType::kDispatch;
+  e.step = step;
+  e.attempt = attempt;
+  e.rollback = rollback;
+  e.dispatch_id = request.dispatch_id;
+  e.target = action->on.value;
+  e.command = DescribeAction(*action);
+  // The dispatch is durable before anything runs.
+  if (!Emit(std::move(e), /*sync=*/true)) return;
+  const std::string id = request.dispatch_id;
+  in_flight_[id] = step;
+  Executor* executor = executors_(action->on.value);
+  if (executor == nullptr) {
+    ActionResult r;
+    r.error = "no executor can reach target '" + action->on.value + "'";
+    scheduler_->Post([this, step, attempt, rollback, id, r] { OnResult(step, attempt, rollback, id, r); });
+    return;
+  }
+  executor->Start(request, [this, step, attempt, rollback, id](ActionResult r) {
+    scheduler_->Post([this, step, attempt, rollback, id, r = std::move(r)]() mutable {
+      OnResult(step, attempt, rollback, id, std::move(r));
+    });
+  });
+}
+
+void RunEngine::OnResult(int step, int attempt, bool rollback, std::string dispatch_id,
+                         ActionResult result) {
+  if (!halted_.ok()) return;
+  const StepStatus& s = state_.step(step);
+  const bool current = in_flight_.erase(dispatch_id) > 0 &&
+                       (rollback ? s.rollback_dispatch_id : s.dispatch_id) == dispatch_id &&
+                       !state_.ended();
+  RunEvent e;
+  e.type = EventType::kResult;
+  e.step = step;
+  e.attempt = attempt;
+  e.rollback = rollback;
+  e.dispatch_id = dispatch_id;
+  e.ok = result.ok;
+  e.exit_code = result.exit_code;
+  e.timed_out = result.timed_out;
+  e.cancelled = result.cancelled;
+  e.late = !current;
+  e.duration_ms = result.duration.count();
+  e.error = result.error;
+  e.stdout_tail = std::move(result.stdout_tail);
+  e.stderr_tail = std::move(result.stderr_tail);
+  // A late result is journaled (the audit trail keeps it) unless the run is over.
+  if (!current && state_.ended()) return;
+  if (!Emit(std::move(e), /*sync=*/false) || !current) return;
+  if (rollback) {
+    --rollback_running_;
+    if (result.ok) {
+      if (!SetState(step, StepState::kRolledBack)) return;
+      RollbackNodeComplete(step);
+    } else {
+      if (!SetState(step, StepState::kRollbackFailed, /*sync=*/true, result.error)) return;
+      if (!state_.rollback_paused()) {
+        RunEvent pause;
+        pause.type = EventType::kRollbackPaused;
+        pause.step = step;
+        pause.reason = "rollback of '" + runbook_.steps[step].id.value + "' failed: " + result.error;
+        if (!Emit(std::move(pause), /*sync=*/true)) return;
+      }
+      MaybeFinishRollback();
+    }
+    return;
+  }
+  if (result.ok) {
+    if (!SetState(step, StepState::kSucceeded)) return;
+    StepFinished(step);
+  } else {
+    AttemptFailed(step, result);
+  }
+}
+
+void RunEngine::AttemptFailed(int step, const ActionResult& result) {
+  const Step& s = runbook_.steps[step];
+  const StepStatus& st = state_.step(step);
+  const int attempts_in_series = st.attempt - st.series_start + 1;
+  if (attempts_in_series <= s.retries.count.value) {
+    const int next = st.attempt + 1;
+    const Millis delay(s.retries.delay.value.count() * 1000);
+    scheduler_->At(scheduler_->Now() + delay, [this, step, next] {
+      const StepStatus& now = state_.step(step);
+      if (now.state == StepState::kRunning && now.attempt + 1 == next && now.dispatch_id.empty() &&
+          !state_.ended() && !state_.rolling_back() && halted_.ok()) {
+        Dispatch(step, next, /*rollback=*/false);
+      }
+    });
+    return;
+  }
+  (void)result;
+  ApplyFailurePolicy(step);
+}
+
+void RunEngine::ApplyFailurePolicy(int step) {
+  const Step& s = runbook_.steps[step];
+  const OnFailure policy = s.on_failure.present() ? s.on_failure.value : OnFailure::kPause;
+  const std::string why = "step '" + s.id.value + "' failed (on_failure: " + OnFailureName(policy) + ")";
+  switch (policy) {
+    case OnFailure::kContinue:
+      if (!SetState(step, StepState::kFailed, false, why)) return;
+      StepFinished(step);
+      return;
+    case OnFailure::kPause:
+      SetState(step, StepState::kFailed, /*sync=*/true, why, /*paused=*/true);
+      return;
+    case OnFailure::kAbort:
+      if (!SetState(step, StepState::kFailed, false, why)) return;
+      DoAbort("engine", why);
+      return;
+    case OnFailure::kRollback:
+      if (!SetState(step, StepState::kFailed, false, why)) return;
+      StartRollback("engine", /*forced=*/false, why);
+      return;
+  }
+}
+
+void RunEngine::ScheduleDeadlines() {
+  for (int i = 0; i < graph_.size(); ++i) {
+    const std::optional<EngineTime> deadline = InstantTime(runbook_.steps[i].deadline);
+    if (!deadline) continue;
+    scheduler_->At(*deadline, [this, i] {
+      if (state_.ended() || !halted_.ok() || Ended(i)) return;
+      RunEvent e;
+      e.type = EventType::kDeadlineMissed;
+      e.step = i;
+      e.reason = "not finished by its deadline";
+      Emit(std::move(e), /*sync=*/false);
+    });
+  }
+}
+
+void RunEngine::CheckRunEnd() {
+  if (state_.ended() || state_.rolling_back() || !halted_.ok()) return;
+  if (done_count_ == graph_.size()) EndRun(RunPhase::kSucceeded, "every step is done");
+}
+
+void RunEngine::EndRun(RunPhase phase, const std::string& reason) {
+  RunEvent e;
+  e.type = EventType::kRunEnded;
+  e.phase = phase;
+  e.reason = reason;
+  e.chain_head = sink_->ChainHead();
+  if (Emit(std::move(e), /*sync=*/true)) Flush().IgnoreError();
+}
+
+void RunEngine::CancelActiveSteps(const std::string& reason) {
+  for (int i = 0; i < graph_.size(); ++i) {
+    const StepStatus& s = state_.step(i);
+    switch (s.state) {
+      case StepState::kRunning: {
+        const std::string id = s.dispatch_id;
+        if (!id.empty()) {
+          in_flight_.erase(id);
+          if (Executor* ex = executors_(runbook_.steps[i].run->on.value)) ex->Cancel(id);
+        }
+        if (!SetState(i, StepState::kCancelled, false, reason)) return;
+        break;
+      }
+      case StepState::kWaiting:
+      case StepState::kAwaitingSignoff:
+        if (!SetState(i, StepState::kCancelled, false, reason)) return;
+        break;
+      case StepState::kPending:
+      case StepState::kSucceeded:
+      case StepState::kFailed:
+      case StepState::kSkipped:
+      case StepState::kCancelled:
+      case StepState::kUnknown:
+      case StepState::kRolledBack:
+      case StepState::kRollbackFailed:
+        break;
+    }
+  }
+}
+
+void RunEngine::DoAbort(const std::string& actor, const std::string& reason) {
+  (void)actor;
+  CancelActiveSteps("the run was aborted");
+  EndRun(RunPhase::kAborted, reason);
+}
+
+}  // namespace tminus

@@ -1,0 +1,149 @@
+// The run engine: carries out a runbook exactly as the format defines it. Single-threaded:
+// every method runs on the scheduler's strand, and executors' results come back through
+// Scheduler::Post. For each input it decides, records the event (durably, for decisions
+// and dispatches), applies it to its state, and only then acts.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/base/scheduler.h"
+#include "engine/exec/event_sink.h"
+#include "engine/exec/executor.h"
+#include "engine/exec/run_state.h"
+#include "engine/model/runbook.h"
+#include "engine/model/step_graph.h"
+
+namespace tminus {
+
+// Told about every event after it is recorded and applied (people, dashboards, the
+// simulated operator). Must not call back into the engine synchronously: post instead.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void OnEvent(const RunEvent& event, const RunState& state) = 0;
+};
+
+struct RunOptions {
+  std::string mode = "run";  // "simulate", "run", "rehearsal"
+  // T0 in engine time; when unset the run's start is T0.
+  std::optional<EngineTime> t0;
+  // False when T0 is only a stand-in (a simulation of a runbook with no window.start).
+  bool t0_known = true;
+  // Gates without approvers decide after their planned duration (simulate), not at once.
+  bool auto_gates_take_planned_duration = false;
+  // The runbook's text, recorded in run_started with its SHA-256.
+  std::string runbook_text;
+  std::string runbook_sha256;
+  // Decisions and dispatches are synced to the journal before they are acted on. A
+  // simulation acts on nothing outside itself, so it may group-commit everything.
+  bool sync_decisions = true;
+  // Resolved secret values by name (absent in simulation: "***" is substituted).
+  std::map<std::string, std::string> secrets;
+};
+
+class RunEngine {
+ public:
+  using ExecutorFor = std::function<Executor*(const std::string& target)>;
+
+  RunEngine(const Runbook& runbook, const StepGraph& graph, RunOptions options,
+            Scheduler* scheduler, ExecutorFor executors, EventSink* sink);
+  ~RunEngine();
+
+  void AddObserver(RunObserver* observer) { observers_.push_back(observer); }
+
+  // Records run_started and starts every step that is ready.
+  absl::Status Start();
+
+  // People. Each returns OK, or the reason it was refused (recorded as a rejected event).
+  absl::Status SignOff(const std::string& step, const std::string& person,
+                       const std::string& comment);
+  absl::Status Decide(const std::string& gate, const std::string& person, Decision decision,
+                      const std::string& reason);
+  absl::Status Retry(const std::string& step, const std::string& person, const std::string& reason);
+  absl::Status Skip(const std::string& step, const std::string& person, const std::string& reason);
+  absl::Status MarkDone(const std::string& step, const std::string& person,
+                        const std::string& reason);
+  absl::Status Abort(const std::string& person, const std::string& reason);
+  absl::Status Rollback(const std::string& person, bool force, const std::string& reason);
+
+  const RunState& state() const { return state_; }
+  const Runbook& runbook() const { return runbook_; }
+  // Set when recording an event failed: the engine has stopped acting.
+  const absl::Status& halted() const { return halted_; }
+  // Flushes group-committed events (call when the strand goes idle).
+  absl::Status Flush();
+
+ private:
+  friend class RunEngineTestPeer;
+
+  bool Emit(RunEvent event, bool sync);
+  bool SetState(int step, StepState to, bool sync = false, const std::string& reason = "",
+                bool paused = false);
+  bool Ended(int step) const;
+  void NotifyObservers(const RunEvent& event);
+
+  // Execution.
+  std::optional<EngineTime> InstantTime(const Sourced<Instant>& instant) const;
+  bool IsDone(int step) const;
+  void StepFinished(int step);
+  void MaybeReady(int step);
+  void Begin(int step);
+  void Dispatch(int step, int attempt, bool rollback);
+  void OnResult(int step, int attempt, bool rollback, std::string dispatch_id, ActionResult result);
+  void AttemptFailed(int step, const ActionResult& result);
+  void ApplyFailurePolicy(int step);
+  void ScheduleDeadlines();
+  void CheckRunEnd();
+  void EndRun(RunPhase phase, const std::string& reason);
+  void CancelActiveSteps(const std::string& reason);
+  void DoAbort(const std::string& actor, const std::string& reason);
+
+  // Gates and sign-offs.
+  void OpenGate(int gate);
+  void FinishGate(int gate, Decision decision, const std::string& actor, const std::string& reason,
+                  bool override_used);
+  bool CriteriaFailed(int gate, std::string* which) const;
+  std::vector<std::string> ExcludedPeople(int gate) const;
+  bool QuorumMet(const StringList& entries, const Quorum& quorum,
+                 const std::vector<std::string>& people) const;
+  bool Eligible(const std::string& person, const SourcedString& entry) const;
+  absl::Status Reject(const std::string& actor, const std::string& command, int step,
+                      const std::string& why);
+  int FindStep(const std::string& id) const { return graph_.Find(id); }
+
+  // Rollback.
+  void StartRollback(const std::string& actor, bool forced, const std::string& reason);
+  void RollbackNodeReady(int step);
+  void RollbackNodeComplete(int step);
+  void ResumeRollback();
+  void MaybeFinishRollback();
+
+  const Runbook& runbook_;
+  const StepGraph& graph_;
+  RunOptions options_;
+  Scheduler* scheduler_;
+  ExecutorFor executors_;
+  EventSink* sink_;
+  std::vector<RunObserver*> observers_;
+  RunState state_;
+  absl::Status halted_;
+  EngineTime t0_{0};
+  int done_count_ = 0;
+  std::vector<char> done_;
+  bool abort_when_rollback_idle_ = false;
+  // Rollback bookkeeping: dependants whose rollback has not completed, per step.
+  std::vector<int> rollback_waiting_;
+  std::vector<char> rollback_complete_;
+  std::vector<int> rollback_ready_;  // in the set, ready, not started (while halted)
+  int rollback_remaining_ = 0;
+  int rollback_running_ = 0;
+  // Dispatched attempts by id, for results.
+  std::map<std::string, int> in_flight_;
+};
+
+}  // namespace tminus

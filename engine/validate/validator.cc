@@ -1,5 +1,7 @@
 #include "engine/validate/validator.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -98,17 +100,22 @@ class StepChecker {
       const Step& s = rb_.steps[i];
       if (!s.gate) continue;
       const std::string where = "gate '" + s.id.value + "'";
-      std::vector<bool> ancestors;
+      std::vector<int> wanted;
+      std::vector<const SourcedString*> wanted_refs;
       for (const SourcedString& c : s.gate->criteria) {
         if (!CheckStepRef(c, "criteria of " + where + " names")) continue;
         const int target = graph_.Find(c.value);
-        if (!NeedsDirectly(static_cast<int>(i), target)) {
-          if (ancestors.empty()) ancestors = graph_.Ancestors(static_cast<int>(i));
-          if (!ancestors[target]) {
-            d_->Error(c.loc, "criterion '" + c.value + "' of " + where +
-                                 " is not a step the gate needs (directly or through others); "
-                                 "add it to needs");
-          }
+        if (NeedsDirectly(static_cast<int>(i), target)) continue;
+        wanted.push_back(target);
+        wanted_refs.push_back(&c);
+      }
+      if (!wanted.empty()) {
+        const std::vector<bool> found = FindAncestors(static_cast<int>(i), wanted);
+        for (size_t k = 0; k < wanted.size(); ++k) {
+          if (found[k]) continue;
+          d_->Error(wanted_refs[k]->loc, "criterion '" + wanted_refs[k]->value + "' of " + where +
+                                             " is not a step the gate needs (directly or through "
+                                             "others); add it to needs");
         }
       }
       for (const SourcedString& e : s.gate->approvers_exclude) {
@@ -124,6 +131,46 @@ class StepChecker {
                                                    "when it opens; decide_by has no effect");
       }
     }
+  }
+
+  // Which of `wanted` are ancestors of `step`: a backward search that stops once all are
+  // found and never walks below the earliest wanted step in dependency order (an ancestor
+  // of a step always comes before it), with a visited stamp reused across calls. Linear
+  // overall when criteria sit close to their gates, as they do in real runbooks.
+  std::vector<bool> FindAncestors(int step, const std::vector<int>& wanted) {
+    std::vector<bool> found(wanted.size(), false);
+    if (!graph_.acyclic()) {
+      const std::vector<bool> all = graph_.Ancestors(step);
+      for (size_t k = 0; k < wanted.size(); ++k) found[k] = all[wanted[k]];
+      return found;
+    }
+    if (position_.empty()) {
+      position_.resize(graph_.size());
+      const std::vector<int>& order = graph_.topological_order();
+      for (size_t p = 0; p < order.size(); ++p) position_[order[p]] = static_cast<int>(p);
+      seen_.assign(graph_.size(), 0);
+    }
+    ++stamp_;
+    int floor = position_[step];
+    for (int w : wanted) floor = std::min(floor, position_[w]);
+    size_t remaining = wanted.size();
+    std::vector<int> work(graph_.needs(step).begin(), graph_.needs(step).end());
+    while (!work.empty() && remaining > 0) {
+      const int node = work.back();
+      work.pop_back();
+      if (seen_[node] == stamp_ || position_[node] < floor) continue;
+      seen_[node] = stamp_;
+      for (size_t k = 0; k < wanted.size(); ++k) {
+        if (!found[k] && wanted[k] == node) {
+          found[k] = true;
+          --remaining;
+        }
+      }
+      for (int need : graph_.needs(node)) {
+        if (seen_[need] != stamp_) work.push_back(need);
+      }
+    }
+    return found;
   }
 
   bool NeedsDirectly(int step, int target) const {
@@ -227,6 +274,9 @@ class StepChecker {
   Diagnostics* d_;
   StepGraph graph_;
   std::vector<std::string_view> ids_;
+  std::vector<int> position_;
+  std::vector<uint32_t> seen_;
+  uint32_t stamp_ = 0;
 };
 
 }  // namespace

@@ -92,24 +92,9 @@ absl::Status RunEngine::Start() {
 bool RunEngine::IsDone(int step) const { return done_[step] != 0; }
 
 bool RunEngine::Ended(int step) const {
+  // A failure that waits for an operator has not ended: it may still be retried.
   const StepStatus& s = state_.step(step);
-  switch (s.state) {
-    case StepState::kSucceeded:
-    case StepState::kSkipped:
-    case StepState::kCancelled:
-    case StepState::kRolledBack:
-    case StepState::kRollbackFailed:
-      return true;
-    case StepState::kFailed:
-      return !s.paused;
-    case StepState::kPending:
-    case StepState::kWaiting:
-    case StepState::kRunning:
-    case StepState::kAwaitingSignoff:
-    case StepState::kUnknown:
-      return false;
-  }
-  return false;
+  return IsSettled(s.state) && !(s.state == StepState::kFailed && s.paused);
 }
 
 void RunEngine::StepFinished(int step) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -80,8 +81,31 @@ double RawSqlite(const std::string& path, const CaptureSink& records) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --quick: one small size (the smoke test); --sizes N,M,...: those sizes.
   std::vector<int> sizes = {10000, 100000};
-  if (argc > 1 && std::string(argv[1]) == "--quick") sizes = {2000};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      sizes = {2000};
+    } else if (arg == "--sizes" && i + 1 < argc) {
+      sizes.clear();
+      std::string list = argv[++i];
+      for (size_t pos = 0; pos <= list.size();) {
+        const size_t comma = std::min(list.find(',', pos), list.size());
+        const int n = std::atoi(list.substr(pos, comma - pos).c_str());
+        if (n <= 0) {
+          std::fprintf(stderr, "--sizes: '%s' is not a list of positive step counts\n",
+                       argv[i]);
+          return 2;
+        }
+        sizes.push_back(n);
+        pos = comma + 1;
+      }
+    } else {
+      std::fprintf(stderr, "usage: tminus_bench_simulate [--quick | --sizes N,M,...]\n");
+      return 2;
+    }
+  }
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("tminus-simbench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);

@@ -62,11 +62,13 @@ ActionRequest BuildRequest(const Runbook& runbook, const Step& step, const Actio
   auto sub = [&](const std::string& s) { return Substitute(s, runbook, secrets); };
   for (const SourcedString& arg : action.command) r.argv.push_back(sub(arg.value));
   r.shell = sub(action.shell.value);
-  r.probe = action.probe;
-  r.probe.address.value = sub(action.probe.address.value);
-  r.probe.url.value = sub(action.probe.url.value);
-  r.probe.name.value = sub(action.probe.name.value);
-  r.probe.expect.value = sub(action.probe.expect.value);
+  if (action.probe) {
+    r.probe = *action.probe;
+    r.probe.address.value = sub(action.probe->address.value);
+    r.probe.url.value = sub(action.probe->url.value);
+    r.probe.name.value = sub(action.probe->name.value);
+    r.probe.expect.value = sub(action.probe->expect.value);
+  }
   for (const auto& [name, value] : action.env) r.env.push_back({name.value, sub(value.value)});
   r.timeout = step.timeout.present() ? Millis(step.timeout.value.count() * 1000) : Millis(0);
   if (!rollback) {
@@ -103,15 +105,16 @@ std::string DescribeAction(const Action& action) {
     case Action::Kind::kShell:
       return "sh -c " + ShellQuote(action.shell.value);
     case Action::Kind::kProbe:
-      switch (action.probe.kind) {
+      if (!action.probe) return "probe";
+      switch (action.probe->kind) {
         case Probe::Kind::kTcp:
-          return "probe tcp " + action.probe.address.value;
+          return "probe tcp " + action.probe->address.value;
         case Probe::Kind::kHttp:
-          return "probe http " + action.probe.url.value + " status " +
-                 std::to_string(action.probe.status.value);
+          return "probe http " + action.probe->url.value + " status " +
+                 std::to_string(action.probe->status.value);
         case Probe::Kind::kDns:
-          return "probe dns " + action.probe.name.value +
-                 (action.probe.expect.value.empty() ? "" : " expect " + action.probe.expect.value);
+          return "probe dns " + action.probe->name.value +
+                 (action.probe->expect.value.empty() ? "" : " expect " + action.probe->expect.value);
       }
   }
   return "";

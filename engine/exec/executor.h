@@ -17,6 +17,7 @@ namespace tminus {
 struct ActionRequest {
   std::string dispatch_id;  // unique per run: "<step>#<attempt>" or "<step>#rollback<attempt>"
   std::string step_id;
+  int step_index = -1;  // the step's position in the runbook, when the engine knows it
   int attempt = 1;
   bool rollback = false;
   std::string target;  // the `on:` name ("local" for the coordinator's host)

@@ -160,6 +160,7 @@ void RunEngine::Dispatch(int step, int attempt, bool rollback) {
   const Action* action = rollback ? s.rollback.get() : s.run.get();
   if (!rollback && !SetState(step, StepState::kRunning)) return;
   ActionRequest request = BuildRequest(runbook_, s, *action, attempt, rollback, options_.secrets);
+  request.step_index = step;
   RunEvent e;
   e.type = EventType::kDispatch;
   e.step = step;

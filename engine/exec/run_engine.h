@@ -73,6 +73,8 @@ class RunEngine {
 
   const RunState& state() const { return state_; }
   const Runbook& runbook() const { return runbook_; }
+  // The index of step `id`, or -1.
+  int FindStep(const std::string& id) const { return graph_.Find(id); }
   // Set when recording an event failed: the engine has stopped acting.
   const absl::Status& halted() const { return halted_; }
   // Flushes group-committed events (call when the strand goes idle).
@@ -114,7 +116,6 @@ class RunEngine {
   bool Eligible(const std::string& person, const SourcedString& entry) const;
   absl::Status Reject(const std::string& actor, const std::string& command, int step,
                       const std::string& why);
-  int FindStep(const std::string& id) const { return graph_.Find(id); }
 
   // Rollback.
   void StartRollback(const std::string& actor, bool forced, const std::string& reason);

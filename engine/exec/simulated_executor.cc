@@ -3,7 +3,7 @@
 namespace tminus {
 
 void SimulatedExecutor::Start(const ActionRequest& request, Done done) {
-  const int index = graph_.Find(request.step_id);
+  const int index = request.step_index >= 0 ? request.step_index : graph_.Find(request.step_id);
   const Step& step = runbook_.steps[index];
   Seconds duration = request.rollback ? PlannedRollbackDuration(step) : PlannedDuration(step);
   bool fail = false;

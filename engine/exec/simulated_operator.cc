@@ -16,14 +16,6 @@ std::vector<std::string> PeopleFor(const Runbook& rb, const SourcedString& entry
 
 }  // namespace
 
-int SimulatedOperator::FindStepIndex(const std::string& id) const {
-  const auto& steps = engine_->runbook().steps;
-  for (size_t k = 0; k < steps.size(); ++k) {
-    if (steps[k].id.value == id) return static_cast<int>(k);
-  }
-  return -1;
-}
-
 std::vector<std::string> SimulatedOperator::Pick(const StringList& entries, const Quorum& quorum,
                                                  const std::vector<std::string>& exclude) const {
   const Runbook& rb = engine_->runbook();
@@ -116,7 +108,7 @@ void SimulatedOperator::DecideLater(int gate) {
     // Unscripted approvers say go when every criterion holds, and no-go otherwise: an
     // override of failed criteria happens only when the scenario asks for it.
     for (const SourcedString& c : s.gate->criteria) {
-      const int i = FindStepIndex(c.value);
+      const int i = engine_->FindStep(c.value);
       if (i >= 0 && engine_->state().step(i).state != StepState::kSucceeded) {
         plan.decision = ScenarioGate::Kind::kNogo;
       }
@@ -130,7 +122,7 @@ void SimulatedOperator::DecideLater(int gate) {
     if (st.step(gate).state != StepState::kAwaitingSignoff) return;
     std::vector<std::string> exclude;
     for (const SourcedString& id : s.gate->approvers_exclude) {
-      const int i = FindStepIndex(id.value);
+      const int i = engine_->FindStep(id.value);
       if (i < 0) continue;
       for (const SignOffRecord& r : st.step(i).signoffs) exclude.push_back(r.person);
     }

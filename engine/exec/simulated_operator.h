@@ -24,7 +24,6 @@ class SimulatedOperator : public RunObserver {
   void SignOffLater(int step);
   void DecideLater(int gate);
   void AnswerPause(int step);
-  int FindStepIndex(const std::string& id) const;
   // People who could act for `entries`, enough for `quorum`, skipping `exclude`.
   std::vector<std::string> Pick(const StringList& entries, const Quorum& quorum,
                                 const std::vector<std::string>& exclude) const;

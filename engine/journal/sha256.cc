@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,69 +14,50 @@
 namespace tminus {
 namespace {
 
-// One SHA-256 computation fed piece by piece. OpenSSL failing here (out of memory, a
-// broken provider) leaves no hash to chain, so it aborts rather than return a wrong one.
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-      Die("EVP_DigestInit_ex");
-    }
-  }
+// The SHA-256 implementation, looked up once: OpenSSL 3 otherwise searches its providers on
+// every digest, which costs more than hashing a record. Immutable and kept for the life of
+// the process.
+const EVP_MD* Sha256Md() {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+  static const EVP_MD* const fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (fetched != nullptr) return fetched;
+#endif
+  return EVP_sha256();
+}
 
-  void Update(std::string_view bytes) {
-    if (EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()) != 1) Die("EVP_DigestUpdate");
-  }
-
-  // Fixed-width, so the length prefixes and numbers cannot run into the next field.
-  void UpdateInt(uint64_t value) {
-    std::array<char, 8> be;
-    for (int i = 7; i >= 0; --i) {
-      be[i] = static_cast<char>(value & 0xff);
-      value >>= 8;
-    }
-    Update(std::string_view(be.data(), be.size()));
-  }
-
-  void UpdateField(std::string_view bytes) {
-    UpdateInt(bytes.size());
-    Update(bytes);
-  }
-
-  std::string HexDigest() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
-    unsigned int size = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), digest.data(), &size) != 1) Die("EVP_DigestFinal_ex");
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(size * 2);
-    for (unsigned int i = 0; i < size; ++i) {
-      hex.push_back(kHex[digest[i] >> 4]);
-      hex.push_back(kHex[digest[i] & 0xf]);
-    }
-    return hex;
-  }
-
- private:
-  struct CtxFree {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-  };
-
-  [[noreturn]] static void Die(const char* call) {
-    std::fprintf(stderr, "tminus: fatal: %s failed computing SHA-256\n", call);
+// Hex SHA-256 of `bytes`. OpenSSL failing here (out of memory, a broken provider) leaves no
+// hash to chain, so it aborts rather than return a wrong one.
+std::string HexDigest(std::string_view bytes) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, Sha256Md(), nullptr) != 1) {
+    std::fprintf(stderr, "tminus: fatal: EVP_Digest failed computing SHA-256\n");
     std::abort();
   }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(size * 2, '\0');
+  for (unsigned int i = 0; i < size; ++i) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 0xf];
+  }
+  return hex;
+}
 
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx_;
-};
+// Fixed-width, so the length prefixes and numbers cannot run into the next field.
+void AppendInt(uint64_t value, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xff));
+  }
+}
+
+void AppendField(std::string_view bytes, std::string* out) {
+  AppendInt(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
 
 }  // namespace
 
-std::string Sha256Hex(const std::string& bytes) {
-  Sha256 sha;
-  sha.Update(bytes);
-  return sha.HexDigest();
-}
+std::string Sha256Hex(const std::string& bytes) { return HexDigest(bytes); }
 
 std::string RecordHash(const std::string& previous_hash, const JournalRecord& record) {
   return journal_internal::HashFields(previous_hash, record.seq, record.wall_ms, record.actor,
@@ -91,14 +71,15 @@ namespace journal_internal {
 // length-prefixed field too, so the first record ("" before it) is unambiguous.
 std::string HashFields(std::string_view previous_hash, int64_t seq, int64_t wall_ms,
                        std::string_view actor, std::string_view type, std::string_view payload) {
-  Sha256 sha;
-  sha.UpdateField(previous_hash);
-  sha.UpdateInt(static_cast<uint64_t>(seq));
-  sha.UpdateInt(static_cast<uint64_t>(wall_ms));
-  sha.UpdateField(actor);
-  sha.UpdateField(type);
-  sha.UpdateField(payload);
-  return sha.HexDigest();
+  std::string bytes;
+  bytes.reserve(6 * 8 + previous_hash.size() + actor.size() + type.size() + payload.size());
+  AppendField(previous_hash, &bytes);
+  AppendInt(static_cast<uint64_t>(seq), &bytes);
+  AppendInt(static_cast<uint64_t>(wall_ms), &bytes);
+  AppendField(actor, &bytes);
+  AppendField(type, &bytes);
+  AppendField(payload, &bytes);
+  return HexDigest(bytes);
 }
 
 }  // namespace journal_internal

@@ -193,6 +193,7 @@ bool NodeReader::ReadStringList(NodeId id, const std::string& what, StringList* 
     return false;
   }
   const size_t before = out->size();
+  if (tree_.kind(id) == YamlTree::Kind::kSequence) out->reserve(before + tree_.size(id));
   const bool ok = ForEachItem(id, what, [&](NodeId item) {
     SourcedString s;
     if (ReadString(item, "an item of " + what, &s)) out->push_back(std::move(s));

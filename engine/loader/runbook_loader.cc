@@ -438,7 +438,8 @@ class Loader {
           } else if (key == "probe") {
             if (!one_kind(k)) return;
             a->kind = Action::Kind::kProbe;
-            LoadProbe(av, Key(key, what), &a->probe);
+            a->probe = std::make_unique<Probe>();
+            LoadProbe(av, Key(key, what), a->probe.get());
           } else if (key == "env") {
             r_.ForEachEntry(av, Key(key, what), [&](std::string_view name, NodeId ek, NodeId ev) {
               SourcedString value;

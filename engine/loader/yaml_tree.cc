@@ -95,9 +95,18 @@ class YamlTreeBuilder : public YAML::EventHandler {
     const YamlTree::NodeId id = NewNode(YamlTree::Kind::kScalar, mark);
     YamlTree::Node& n = tree_->nodes_[id];
     n.plain = plain;
-    n.begin = static_cast<uint32_t>(tree_->pool_.size());
     n.size = static_cast<uint32_t>(value.size());
-    tree_->pool_.append(value);
+    // Most scalars are their own bytes in the text (plain, one line): refer to those and
+    // copy only the ones quoting, escapes or folding changed.
+    const std::string_view text = tree_->text_;
+    if (mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text.size() &&
+        text.substr(static_cast<size_t>(mark.pos), value.size()) == value) {
+      n.in_text = true;
+      n.begin = static_cast<uint32_t>(mark.pos);
+    } else {
+      n.begin = static_cast<uint32_t>(tree_->pool_.size());
+      tree_->pool_.append(value);
+    }
     Complete(id, 1);
     Register(anchor, id);
     Attach(id);
@@ -312,14 +321,15 @@ bool YamlTree::Parse(std::string_view text, const YamlLimits& limits, Diagnostic
   nodes_.clear();
   kids_.clear();
   pool_.clear();
+  text_ = text;
   if (text.size() > limits.max_document_bytes) {
     diagnostics->Error({1, 1}, "the file is " + std::to_string(text.size()) +
                                    " bytes, larger than the limit of " +
                                    std::to_string(limits.max_document_bytes));
     return false;
   }
-  // Runbooks run to about one node per 13 bytes and somewhat less than half scalar text.
-  pool_.reserve(text.size() / 2);
+  // Runbooks run to about one node per 13 bytes; few scalars need the pool.
+  pool_.reserve(text.size() / 16);
   nodes_.reserve(text.size() / 12 + 16);
   kids_.reserve(text.size() / 12 + 16);
   ViewStreamBuf buffer(text);

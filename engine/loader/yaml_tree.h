@@ -30,6 +30,7 @@ class YamlTree {
   struct Node {
     Kind kind = Kind::kNull;
     bool plain = true;  // scalar written without quotes or block style (so `yes` is not a string)
+    bool in_text = false;  // scalar: `begin` is an offset into the parsed text, not the pool
     int32_t line = 0;   // 1-based
     int32_t column = 0;
     uint32_t begin = 0;  // scalar: offset into the text pool; collections: into the child list
@@ -38,6 +39,7 @@ class YamlTree {
 
   // Parses `text`. On a fatal problem (syntax error, limit) returns false and adds an
   // error; non-fatal problems (duplicate keys) are added as errors and parsing goes on.
+  // Scalars written verbatim are not copied: the tree refers to `text`, which must outlive it.
   bool Parse(std::string_view text, const YamlLimits& limits, Diagnostics* diagnostics);
 
   NodeId root() const { return root_; }
@@ -46,7 +48,7 @@ class YamlTree {
   SourceLoc loc(NodeId id) const { return {nodes_[id].line, nodes_[id].column}; }
   std::string_view scalar(NodeId id) const {
     const Node& n = nodes_[id];
-    return std::string_view(pool_).substr(n.begin, n.size);
+    return (n.in_text ? text_ : std::string_view(pool_)).substr(n.begin, n.size);
   }
   // Sequence item i, map key i, map value i.
   NodeId item(NodeId seq, uint32_t i) const { return kids_[nodes_[seq].begin + i]; }
@@ -61,7 +63,8 @@ class YamlTree {
 
   std::vector<Node> nodes_;
   std::vector<NodeId> kids_;
-  std::string pool_;
+  std::string pool_;           // scalars whose value differs from their bytes in the text
+  std::string_view text_;      // the parsed text
   NodeId root_ = 0;
 };
 

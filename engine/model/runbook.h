@@ -61,7 +61,7 @@ struct Action {
   Kind kind = Kind::kCommand;
   StringList command;   // argv
   SourcedString shell;  // /bin/sh -c
-  Probe probe;
+  std::unique_ptr<Probe> probe;  // kProbe only: most actions are commands
   std::vector<std::pair<SourcedString, SourcedString>> env;
   Sourced<Seconds> duration;  // rollback only: planned duration (default: the step's)
 };

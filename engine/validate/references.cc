@@ -57,10 +57,12 @@ class ReferenceChecker {
     }
     for (const SourcedString& arg : a.command) CheckText(arg, what);
     CheckText(a.shell, what);
-    CheckText(a.probe.address, what);
-    CheckText(a.probe.url, what);
-    CheckText(a.probe.name, what);
-    CheckText(a.probe.expect, what);
+    if (a.probe) {
+      CheckText(a.probe->address, what);
+      CheckText(a.probe->url, what);
+      CheckText(a.probe->name, what);
+      CheckText(a.probe->expect, what);
+    }
     for (const auto& [name, value] : a.env) CheckText(value, what);
   }
 

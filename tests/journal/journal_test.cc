@@ -54,6 +54,17 @@ TEST(RecordHashTest, ChangesWithEveryFieldAndThePreviousHash) {
   EXPECT_EQ(hash, RecordHash(prev, r));
 }
 
+// Pins the on-disk format: these values were computed outside tminus (Python's hashlib over
+// the documented encoding). Changing the encoding breaks every journal written before.
+TEST(RecordHashTest, MatchesTheDocumentedEncoding) {
+  const JournalRecord first{1, 1714600800000, "engine", "run_started", "{}", ""};
+  const std::string first_hash = RecordHash("", first);
+  EXPECT_EQ(first_hash, "8a8a9bd5953213ea4e5a8c61cce4d016f461f628a9aded4f71bf397ed90ab6e6");
+  const JournalRecord second{2, -1, "operator:alice", "decision", "{\"go\":true}", ""};
+  EXPECT_EQ(RecordHash(first_hash, second),
+            "078e865c563f80d919b70c693539337eb0f7bc8250414967b9b5cf2a94ccbe3d");
+}
+
 TEST(RecordHashTest, FieldBoundariesAreUnambiguous) {
   const JournalRecord a{1, 0, "ab", "c", "", ""};
   const JournalRecord b{1, 0, "a", "bc", "", ""};

@@ -139,7 +139,7 @@ steps:
   EXPECT_TRUE(rb.steps[4].IsIdempotent());  // checks default to idempotent
   EXPECT_EQ(rb.steps[4].timeout.value.count(), 600);  // from defaults
   EXPECT_EQ(rb.steps[5].retries.count.value, 3);
-  EXPECT_EQ(rb.steps[5].run->probe.status.value, 204);
+  EXPECT_EQ(rb.steps[5].run->probe->status.value, 204);
 }
 
 TEST(RunbookLoaderTest, GateDefaultsAreQuorumAllNogoOnTimeoutAndRollback) {

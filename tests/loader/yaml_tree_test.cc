@@ -6,6 +6,7 @@ namespace tminus {
 namespace {
 
 struct Parsed {
+  std::string text;  // the tree refers to it
   YamlTree tree;
   Diagnostics diagnostics;
   bool ok = false;
@@ -13,7 +14,8 @@ struct Parsed {
 
 std::unique_ptr<Parsed> Parse(const std::string& text, YamlLimits limits = {}) {
   auto p = std::make_unique<Parsed>();
-  p->ok = p->tree.Parse(text, limits, &p->diagnostics);
+  p->text = text;
+  p->ok = p->tree.Parse(p->text, limits, &p->diagnostics);
   return p;
 }
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/base/json_writer.h"
+
 namespace tminus {
 
 namespace {
@@ -38,67 +40,67 @@ const char* EventTypeName(EventType type) {
 }
 
 std::string EncodePayload(const RunEvent& e, const Runbook& runbook) {
-  nlohmann::json j;
-  j["t"] = e.time.count();
-  if (e.step >= 0) j["step"] = runbook.steps[e.step].id.value;
-  if (!e.reason.empty()) j["reason"] = e.reason;
+  JsonObjectWriter j;
+  j.Add("t", static_cast<int64_t>(e.time.count()));
+  if (e.step >= 0) j.Add("step", runbook.steps[e.step].id.value);
+  if (!e.reason.empty()) j.Add("reason", e.reason);
   switch (e.type) {
     case EventType::kRunStarted:
-      j["runbook_text"] = e.runbook_text;
-      j["runbook_sha256"] = e.runbook_sha256;
-      j["name"] = runbook.name.value;
-      if (e.t0_known) j["t0_ms"] = e.t0_ms;
-      j["mode"] = e.mode;
+      j.Add("runbook_text", e.runbook_text);
+      j.Add("runbook_sha256", e.runbook_sha256);
+      j.Add("name", runbook.name.value);
+      if (e.t0_known) j.Add("t0_ms", static_cast<int64_t>(e.t0_ms));
+      j.Add("mode", e.mode);
       break;
     case EventType::kStepState:
-      j["state"] = StepStateName(e.state);
-      if (e.attempt > 0) j["attempt"] = e.attempt;
-      if (e.paused) j["paused"] = true;
+      j.Add("state", StepStateName(e.state));
+      if (e.attempt > 0) j.Add("attempt", e.attempt);
+      if (e.paused) j.Add("paused", true);
       if (e.decided) {
-        j["decision"] = DecisionName(e.decision);
-        if (e.override_) j["override"] = true;
+        j.Add("decision", DecisionName(e.decision));
+        if (e.override_) j.Add("override", true);
       }
       break;
     case EventType::kDispatch:
-      j["attempt"] = e.attempt;
-      j["dispatch_id"] = e.dispatch_id;
-      j["target"] = e.target;
-      j["command"] = e.command;
-      if (e.rollback) j["rollback"] = true;
+      j.Add("attempt", e.attempt);
+      j.Add("dispatch_id", e.dispatch_id);
+      j.Add("target", e.target);
+      j.Add("command", e.command);
+      if (e.rollback) j.Add("rollback", true);
       break;
     case EventType::kResult:
-      j["attempt"] = e.attempt;
-      j["dispatch_id"] = e.dispatch_id;
-      j["ok"] = e.ok;
-      j["exit_code"] = e.exit_code;
-      j["duration_ms"] = e.duration_ms;
-      if (e.rollback) j["rollback"] = true;
-      if (e.timed_out) j["timed_out"] = true;
-      if (e.cancelled) j["cancelled"] = true;
-      if (e.late) j["late"] = true;
-      if (!e.error.empty()) j["error"] = e.error;
-      if (!e.stdout_tail.empty()) j["stdout"] = e.stdout_tail;
-      if (!e.stderr_tail.empty()) j["stderr"] = e.stderr_tail;
+      j.Add("attempt", e.attempt);
+      j.Add("dispatch_id", e.dispatch_id);
+      j.Add("ok", e.ok);
+      j.Add("exit_code", e.exit_code);
+      j.Add("duration_ms", static_cast<int64_t>(e.duration_ms));
+      if (e.rollback) j.Add("rollback", true);
+      if (e.timed_out) j.Add("timed_out", true);
+      if (e.cancelled) j.Add("cancelled", true);
+      if (e.late) j.Add("late", true);
+      if (!e.error.empty()) j.Add("error", e.error);
+      if (!e.stdout_tail.empty()) j.Add("stdout", e.stdout_tail);
+      if (!e.stderr_tail.empty()) j.Add("stderr", e.stderr_tail);
       break;
     case EventType::kSignOff:
-      j["as"] = e.as;
+      j.Add("as", e.as);
       break;
     case EventType::kDecision:
-      j["as"] = e.as;
-      j["decision"] = DecisionName(e.decision);
-      if (e.override_) j["override"] = true;
+      j.Add("as", e.as);
+      j.Add("decision", DecisionName(e.decision));
+      if (e.override_) j.Add("override", true);
       break;
     case EventType::kOperator:
     case EventType::kRejected:
-      j["command"] = e.command_name;
-      if (e.forced) j["force"] = true;
+      j.Add("command", e.command_name);
+      if (e.forced) j.Add("force", true);
       break;
     case EventType::kRollbackStarted:
-      if (e.forced) j["force"] = true;
+      if (e.forced) j.Add("force", true);
       break;
     case EventType::kRunEnded:
-      j["state"] = RunPhaseName(e.phase);
-      j["chain_head"] = e.chain_head;
+      j.Add("state", RunPhaseName(e.phase));
+      j.Add("chain_head", e.chain_head);
       break;
     case EventType::kDeadlineMissed:
     case EventType::kNoReturn:
@@ -106,7 +108,7 @@ std::string EncodePayload(const RunEvent& e, const Runbook& runbook) {
     case EventType::kRollbackPaused:
       break;
   }
-  return j.dump();
+  return j.Finish();
 }
 
 absl::StatusOr<RunEvent> DecodeEvent(const std::string& type, const std::string& actor,

@@ -46,6 +46,9 @@ struct RunOptions {
   std::map<std::string, std::string> secrets;
 };
 
+// Runs one runbook on one strand. The executors and the scheduler it is given must outlive
+// it, and executors must be destroyed (or have reported every attempt) before the engine
+// is: an attempt's completion posts back to the engine's scheduler.
 class RunEngine {
  public:
   using ExecutorFor = std::function<Executor*(const std::string& target)>;

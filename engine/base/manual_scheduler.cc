@@ -1,20 +1,63 @@
 #include "engine/base/manual_scheduler.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace tminus {
 
 Scheduler::TimerId ManualScheduler::At(EngineTime when, Task task) {
   if (when < now_) when = now_;
-  const TimerId id = next_id_++;
-  timers_.emplace(std::make_pair(when, id), std::move(task));
-  deadlines_.emplace(id, when);
-  return id;
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[slot];
+  ++s.reuse;
+  s.id = (static_cast<TimerId>(s.reuse) << 32) | (static_cast<TimerId>(slot) + 1);
+  s.task = std::move(task);
+  heap_.push_back({when, next_order_++, slot, s.id});
+  std::push_heap(heap_.begin(), heap_.end(), Later);
+  ++live_;
+  return s.id;
+}
+
+void ManualScheduler::FreeSlot(uint32_t slot) {
+  slots_[slot].id = 0;
+  slots_[slot].task = nullptr;
+  free_slots_.push_back(slot);
+  --live_;
 }
 
 void ManualScheduler::Cancel(TimerId id) {
-  auto it = deadlines_.find(id);
-  if (it == deadlines_.end()) return;
-  timers_.erase({it->second, id});
-  deadlines_.erase(it);
+  const TimerId low = id & 0xffffffffu;
+  if (low == 0 || low > slots_.size()) return;
+  const uint32_t slot = static_cast<uint32_t>(low - 1);
+  if (slots_[slot].id != id) return;
+  FreeSlot(slot);
+  // Cancelled entries wait in the heap until they surface; rebuild when they dominate.
+  if (heap_.size() > 64 && heap_.size() > 4 * live_) {
+    heap_.erase(std::remove_if(heap_.begin(), heap_.end(),
+                               [this](const Entry& e) { return slots_[e.slot].id != e.id; }),
+                heap_.end());
+    std::make_heap(heap_.begin(), heap_.end(), Later);
+  }
+}
+
+const ManualScheduler::Entry* ManualScheduler::Next() {
+  while (!heap_.empty() && slots_[heap_.front().slot].id != heap_.front().id) {
+    std::pop_heap(heap_.begin(), heap_.end(), Later);
+    heap_.pop_back();
+  }
+  return heap_.empty() ? nullptr : &heap_.front();
+}
+
+void ManualScheduler::PopNext() {
+  std::pop_heap(heap_.begin(), heap_.end(), Later);
+  heap_.pop_back();
 }
 
 void ManualScheduler::Post(Task task) {
@@ -35,10 +78,13 @@ bool ManualScheduler::RunOnePosted() {
 }
 
 bool ManualScheduler::FireOneDue() {
-  if (timers_.empty() || timers_.begin()->first.first > now_) return false;
-  auto node = timers_.extract(timers_.begin());
-  deadlines_.erase(node.key().second);
-  node.mapped()();
+  const Entry* next = Next();
+  if (next == nullptr || next->when > now_) return false;
+  const uint32_t slot = next->slot;
+  PopNext();
+  Task task = std::move(slots_[slot].task);
+  FreeSlot(slot);
+  task();
   return true;
 }
 
@@ -51,8 +97,8 @@ void ManualScheduler::RunUntilIdle() {
 void ManualScheduler::AdvanceBy(Millis d) {
   const EngineTime target = now_ + d;
   RunUntilIdle();
-  while (!timers_.empty() && timers_.begin()->first.first <= target) {
-    now_ = timers_.begin()->first.first;
+  for (const Entry* next = Next(); next != nullptr && next->when <= target; next = Next()) {
+    now_ = next->when;
     RunUntilIdle();
   }
   now_ = target;
@@ -61,8 +107,9 @@ void ManualScheduler::AdvanceBy(Millis d) {
 
 bool ManualScheduler::AdvanceToNextTimer() {
   RunUntilIdle();
-  if (timers_.empty()) return false;
-  now_ = timers_.begin()->first.first;
+  const Entry* next = Next();
+  if (next == nullptr) return false;
+  now_ = next->when;
   RunUntilIdle();
   return true;
 }
@@ -75,7 +122,7 @@ void ManualScheduler::RunToCompletion() {
 
 bool ManualScheduler::HasPending() const {
   std::lock_guard<std::mutex> lock(posted_mutex_);
-  return !posted_.empty() || !timers_.empty();
+  return !posted_.empty() || live_ > 0;
 }
 
 }  // namespace tminus

@@ -4,10 +4,10 @@
 // on the thread that drives it.
 #pragma once
 
+#include <cstdint>
 #include <deque>
-#include <map>
 #include <mutex>
-#include <utility>
+#include <vector>
 
 #include "engine/base/scheduler.h"
 
@@ -32,17 +32,40 @@ class ManualScheduler : public Scheduler {
   void RunToCompletion();
 
   bool HasPending() const;
-  size_t timer_count() const { return timers_.size(); }
+  size_t timer_count() const { return live_; }
 
  private:
+  // A timer's task lives in a slot; the id names the slot and the slot's reuse count, so
+  // a cancelled or fired timer's id never matches a later timer in the same slot.
+  struct Slot {
+    Task task;
+    TimerId id = 0;  // 0: free
+    uint32_t reuse = 0;
+  };
+  // Heap entries. Cancelling leaves the entry in place; it is dropped when it surfaces.
+  struct Entry {
+    EngineTime when;
+    uint64_t order;  // ties fire in the order set
+    uint32_t slot;
+    TimerId id;
+  };
+  static bool Later(const Entry& a, const Entry& b) {
+    return a.when != b.when ? a.when > b.when : a.order > b.order;
+  }
+
   bool RunOnePosted();
   bool FireOneDue();
+  // The earliest live timer, or null; drops cancelled entries on the way.
+  const Entry* Next();
+  void PopNext();
+  void FreeSlot(uint32_t slot);
 
   EngineTime now_;
-  TimerId next_id_ = 1;
-  // (deadline, id) -> task; ids grow, so ties fire in the order set.
-  std::map<std::pair<EngineTime, TimerId>, Task> timers_;
-  std::map<TimerId, EngineTime> deadlines_;
+  uint64_t next_order_ = 0;
+  std::vector<Entry> heap_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  size_t live_ = 0;
   mutable std::mutex posted_mutex_;
   std::deque<Task> posted_;
 };

@@ -49,17 +49,28 @@ std::string Substitute(std::string_view text, const Runbook& runbook,
   return out;
 }
 
-ActionRequest BuildRequest(const Runbook& runbook, const Step& step, const Action& action,
-                           int attempt, bool rollback,
-                           const std::map<std::string, std::string>& secrets) {
+std::string DispatchId(const std::string& step_id, int attempt, bool rollback) {
+  return step_id + (rollback ? "#rollback" : "#") + std::to_string(attempt);
+}
+
+ActionRequest BuildAttempt(const Step& step, const Action& action, int attempt, bool rollback) {
   ActionRequest r;
   r.step_id = step.id.value;
   r.attempt = attempt;
   r.rollback = rollback;
-  r.dispatch_id = step.id.value + (rollback ? "#rollback" : "#") + std::to_string(attempt);
+  r.dispatch_id = DispatchId(step.id.value, attempt, rollback);
   r.target = action.on.value;
   r.kind = action.kind;
+  r.timeout = step.timeout.present() ? Millis(step.timeout.value.count() * 1000) : Millis(0);
+  return r;
+}
+
+ActionRequest BuildRequest(const Runbook& runbook, const Step& step, const Action& action,
+                           int attempt, bool rollback,
+                           const std::map<std::string, std::string>& secrets) {
+  ActionRequest r = BuildAttempt(step, action, attempt, rollback);
   auto sub = [&](const std::string& s) { return Substitute(s, runbook, secrets); };
+  r.argv.reserve(action.command.size());
   for (const SourcedString& arg : action.command) r.argv.push_back(sub(arg.value));
   r.shell = sub(action.shell.value);
   if (action.probe) {
@@ -70,7 +81,6 @@ ActionRequest BuildRequest(const Runbook& runbook, const Step& step, const Actio
     r.probe.expect.value = sub(action.probe->expect.value);
   }
   for (const auto& [name, value] : action.env) r.env.push_back({name.value, sub(value.value)});
-  r.timeout = step.timeout.present() ? Millis(step.timeout.value.count() * 1000) : Millis(0);
   if (!rollback) {
     r.expect_exit_code = step.expect.exit_code.value;
     r.expect_stdout_contains = step.expect.stdout_contains.value;
@@ -83,11 +93,27 @@ ActionRequest BuildRequest(const Runbook& runbook, const Step& step, const Actio
 
 namespace {
 
+// Appends `s` quoted for a POSIX shell, as people would paste it.
+void AppendShellQuoted(std::string* out, const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t\n'\"\\$`;&|<>(){}*?[]#~!") == std::string::npos) {
+    *out += s;
+    return;
+  }
+  *out += '\'';
+  for (char c : s) {
+    if (c == '\'') {
+      *out += "'\\''";
+    } else {
+      *out += c;
+    }
+  }
+  *out += '\'';
+}
+
 std::string ShellQuote(const std::string& s) {
-  if (!s.empty() && s.find_first_of(" \t\n'\"\\$`;&|<>(){}*?[]#~!") == std::string::npos) return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+  std::string out;
+  AppendShellQuoted(&out, s);
+  return out;
 }
 
 }  // namespace
@@ -98,7 +124,7 @@ std::string DescribeAction(const Action& action) {
       std::string out;
       for (const SourcedString& arg : action.command) {
         if (!out.empty()) out += ' ';
-        out += ShellQuote(arg.value);
+        AppendShellQuoted(&out, arg.value);
       }
       return out;
     }

@@ -18,6 +18,12 @@ namespace tminus {
 std::string Substitute(std::string_view text, const Runbook& runbook,
                        const std::map<std::string, std::string>& secrets);
 
+// The id of one attempt, unique in a run: "<step>#<attempt>" or "<step>#rollback<attempt>".
+std::string DispatchId(const std::string& step_id, int attempt, bool rollback);
+
+// The attempt alone: ids, target and timeout (enough for an executor that runs nothing).
+ActionRequest BuildAttempt(const Step& step, const Action& action, int attempt, bool rollback);
+// The attempt and the action, substituted.
 ActionRequest BuildRequest(const Runbook& runbook, const Step& step, const Action& action,
                            int attempt, bool rollback,
                            const std::map<std::string, std::string>& secrets);

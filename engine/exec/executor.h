@@ -57,6 +57,9 @@ class Executor {
   // Asks a running attempt to stop; its `done` then reports cancelled (or its real end, if
   // it finished first). Unknown ids are ignored.
   virtual void Cancel(const std::string& dispatch_id) = 0;
+  // False for an executor that runs nothing (simulation). Its requests then carry only
+  // the attempt (ids, target, timeout): no substitution, argv, shell, probe or env.
+  virtual bool RunsActions() const { return true; }
 };
 
 }  // namespace tminus

@@ -19,7 +19,9 @@ RunEngine::RunEngine(const Runbook& runbook, const StepGraph& graph, RunOptions 
       executors_(std::move(executors)),
       sink_(sink),
       state_(runbook.steps.size()),
-      done_(runbook.steps.size(), 0) {}
+      done_(runbook.steps.size(), 0),
+      run_in_flight_(runbook.steps.size(), 0),
+      rollback_in_flight_(runbook.steps.size(), 0) {}
 
 RunEngine::~RunEngine() = default;
 
@@ -82,6 +84,10 @@ absl::Status RunEngine::Start() {
   e.t0_known = options_.t0_known;
   e.mode = options_.mode;
   if (!Emit(std::move(e), /*sync=*/true)) return halted_;
+  not_before_.assign(graph_.size(), kNoTime);
+  for (int i = 0; i < graph_.size(); ++i) {
+    if (std::optional<EngineTime> t = InstantTime(runbook_.steps[i].not_before)) not_before_[i] = *t;
+  }
   ScheduleDeadlines();
   for (int i = 0; i < graph_.size(); ++i) {
     if (graph_.needs(i).empty()) MaybeReady(i);
@@ -114,10 +120,10 @@ void RunEngine::MaybeReady(int step) {
   for (int need : graph_.needs(step)) {
     if (!IsDone(need)) return;
   }
-  const std::optional<EngineTime> not_before = InstantTime(runbook_.steps[step].not_before);
-  if (not_before && *not_before > scheduler_->Now()) {
+  const EngineTime not_before = not_before_[step];
+  if (not_before != kNoTime && not_before > scheduler_->Now()) {
     if (!SetState(step, StepState::kWaiting)) return;
-    scheduler_->At(*not_before, [this, step] {
+    scheduler_->At(not_before, [this, step] {
       if (state_.step(step).state == StepState::kWaiting && !state_.ended() &&
           !state_.rolling_back() && halted_.ok()) {
         Begin(step);
@@ -159,7 +165,11 @@ void RunEngine::Dispatch(int step, int attempt, bool rollback) {
   const Step& s = runbook_.steps[step];
   const Action* action = rollback ? s.rollback.get() : s.run.get();
   if (!rollback && !SetState(step, StepState::kRunning)) return;
-  ActionRequest request = BuildRequest(runbook_, s, *action, attempt, rollback, options_.secrets);
+  Executor* executor = executors_(action->on.value);
+  ActionRequest request =
+      executor != nullptr && !executor->RunsActions()
+          ? BuildAttempt(s, *action, attempt, rollback)
+          : BuildRequest(runbook_, s, *action, attempt, rollback, options_.secrets);
   request.step_index = step;
   RunEvent e;
   e.type = EventType::kDispatch;
@@ -168,38 +178,45 @@ void RunEngine::Dispatch(int step, int attempt, bool rollback) {
   e.rollback = rollback;
   e.dispatch_id = request.dispatch_id;
   e.target = action->on.value;
-  e.command = DescribeAction(*action);
   // The dispatch is durable before anything runs.
   if (!Emit(std::move(e), /*sync=*/true)) return;
-  const std::string id = request.dispatch_id;
-  in_flight_[id] = step;
-  Executor* executor = executors_(action->on.value);
+  (rollback ? rollback_in_flight_ : run_in_flight_)[step] = attempt;
   if (executor == nullptr) {
     ActionResult r;
     r.error = "no executor can reach target '" + action->on.value + "'";
-    scheduler_->Post([this, step, attempt, rollback, id, r] { OnResult(step, attempt, rollback, id, r); });
+    scheduler_->Post([this, step, attempt, rollback, r = std::move(r)]() mutable {
+      OnResult(step, attempt, rollback, std::move(r));
+    });
     return;
   }
-  executor->Start(request, [this, step, attempt, rollback, id](ActionResult r) {
-    scheduler_->Post([this, step, attempt, rollback, id, r = std::move(r)]() mutable {
-      OnResult(step, attempt, rollback, id, std::move(r));
+  // The attempt packed in one word keeps the callback small enough to need no allocation.
+  const int64_t key = (static_cast<int64_t>(step) << 32) | (static_cast<int64_t>(attempt) << 1) |
+                      (rollback ? 1 : 0);
+  executor->Start(request, [this, key](ActionResult r) {
+    scheduler_->Post([this, key, r = std::move(r)]() mutable {
+      OnResult(static_cast<int>(key >> 32), static_cast<int>((key & 0xffffffff) >> 1), (key & 1) != 0,
+               std::move(r));
     });
   });
 }
 
-void RunEngine::OnResult(int step, int attempt, bool rollback, std::string dispatch_id,
-                         ActionResult result) {
+void RunEngine::OnResult(int step, int attempt, bool rollback, ActionResult result) {
   if (!halted_.ok()) return;
   const StepStatus& s = state_.step(step);
-  const bool current = in_flight_.erase(dispatch_id) > 0 &&
-                       (rollback ? s.rollback_dispatch_id : s.dispatch_id) == dispatch_id &&
-                       !state_.ended();
+  int& in_flight = (rollback ? rollback_in_flight_ : run_in_flight_)[step];
+  const bool was_in_flight = in_flight == attempt;
+  if (was_in_flight) in_flight = 0;
+  // The state names the attempt in flight; the dispatch id is a function of the attempt.
+  const std::string& state_id = rollback ? s.rollback_dispatch_id : s.dispatch_id;
+  const int state_attempt = rollback ? s.rollback_attempt : s.attempt;
+  const bool current =
+      was_in_flight && !state_id.empty() && state_attempt == attempt && !state_.ended();
   RunEvent e;
   e.type = EventType::kResult;
   e.step = step;
   e.attempt = attempt;
   e.rollback = rollback;
-  e.dispatch_id = dispatch_id;
+  e.dispatch_id = current ? state_id : DispatchId(runbook_.steps[step].id.value, attempt, rollback);
   e.ok = result.ok;
   e.exit_code = result.exit_code;
   e.timed_out = result.timed_out;
@@ -317,7 +334,7 @@ void RunEngine::CancelActiveSteps(const std::string& reason) {
       case StepState::kRunning: {
         const std::string id = s.dispatch_id;
         if (!id.empty()) {
-          in_flight_.erase(id);
+          run_in_flight_[i] = 0;
           if (Executor* ex = executors_(runbook_.steps[i].run->on.value)) ex->Cancel(id);
         }
         if (!SetState(i, StepState::kCancelled, false, reason)) return;

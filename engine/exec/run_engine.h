@@ -75,6 +75,8 @@ class RunEngine {
   absl::Status Rollback(const std::string& person, bool force, const std::string& reason);
 
   const RunState& state() const { return state_; }
+  // Moves the state out when the engine is done with it (it must not be used after).
+  RunState ReleaseState() { return std::move(state_); }
   const Runbook& runbook() const { return runbook_; }
   // The index of step `id`, or -1.
   int FindStep(const std::string& id) const { return graph_.Find(id); }
@@ -99,7 +101,7 @@ class RunEngine {
   void MaybeReady(int step);
   void Begin(int step);
   void Dispatch(int step, int attempt, bool rollback);
-  void OnResult(int step, int attempt, bool rollback, std::string dispatch_id, ActionResult result);
+  void OnResult(int step, int attempt, bool rollback, ActionResult result);
   void AttemptFailed(int step, const ActionResult& result);
   void ApplyFailurePolicy(int step);
   void ScheduleDeadlines();
@@ -146,8 +148,13 @@ class RunEngine {
   std::vector<int> rollback_ready_;  // in the set, ready, not started (while halted)
   int rollback_remaining_ = 0;
   int rollback_running_ = 0;
-  // Dispatched attempts by id, for results.
-  std::map<std::string, int> in_flight_;
+  // Per step, the attempt dispatched and not yet reported (0: none), of the run action and
+  // of the rollback action. A result for anything else is late.
+  std::vector<int> run_in_flight_;
+  std::vector<int> rollback_in_flight_;
+  // Per step, `not_before` in engine time (kNoTime when it has none), set at Start.
+  static constexpr EngineTime kNoTime = EngineTime::min();
+  std::vector<EngineTime> not_before_;
 };
 
 }  // namespace tminus

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/json_writer.h"
+#include "engine/exec/action_builder.h"
 
 namespace tminus {
 
@@ -65,7 +66,11 @@ std::string EncodePayload(const RunEvent& e, const Runbook& runbook) {
       j.Add("attempt", e.attempt);
       j.Add("dispatch_id", e.dispatch_id);
       j.Add("target", e.target);
-      j.Add("command", e.command);
+      if (e.step >= 0) {
+        const Step& step = runbook.steps[e.step];
+        const Action* action = e.rollback ? step.rollback.get() : step.run.get();
+        if (action != nullptr) j.Add("command", DescribeAction(*action));
+      }
       if (e.rollback) j.Add("rollback", true);
       break;
     case EventType::kResult:
@@ -161,7 +166,6 @@ absl::StatusOr<RunEvent> DecodeEvent(const std::string& type, const std::string&
       }
       case EventType::kDispatch:
         e.target = j.value("target", "");
-        e.command = j.value("command", "");
         break;
       case EventType::kResult:
         e.ok = j.value("ok", false);

@@ -46,8 +46,8 @@ struct RunEvent {
   int attempt = 0;
   bool rollback = false;  // the attempt is of the rollback action
   std::string dispatch_id;
-  std::string target;
-  std::string command;  // kDispatch: the action as written (secrets never substituted)
+  std::string target;  // kDispatch: the action's `on:`. Its journal record also holds the
+                       // action as written (secrets never substituted), from the runbook.
   // kResult
   bool ok = false;
   int exit_code = -1;

@@ -35,27 +35,51 @@ void SimulatedExecutor::Start(const ActionRequest& request, Done done) {
     result.exit_code = 0;
   }
   result.duration = takes;
-  const std::string id = request.dispatch_id;
-  const Scheduler::TimerId timer = scheduler_->At(scheduler_->Now() + takes, [this, id, result] {
-    auto it = running_.find(id);
-    if (it == running_.end()) return;
-    Done d = std::move(it->second.second);
-    running_.erase(it);
-    d(result);
-  });
-  running_[id] = {timer, std::move(done)};
+  int slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<int>(pool_.size());
+    pool_.emplace_back();
+  }
+  Attempt& a = pool_[slot];
+  a.step = index;
+  a.attempt = request.attempt;
+  a.rollback = request.rollback;
+  a.done = std::move(done);
+  a.result = std::move(result);
+  a.timer = scheduler_->At(scheduler_->Now() + takes, [this, slot] { Finish(slot, nullptr); });
+  RunningSlot(index, request.rollback) = slot;
+}
+
+void SimulatedExecutor::Finish(int slot, const ActionResult* instead) {
+  Attempt& a = pool_[slot];
+  int& running = RunningSlot(a.step, a.rollback);
+  if (running == slot) running = -1;
+  Done done = std::move(a.done);
+  ActionResult result = instead != nullptr ? *instead : std::move(a.result);
+  a = Attempt();
+  free_.push_back(slot);
+  done(std::move(result));
 }
 
 void SimulatedExecutor::Cancel(const std::string& dispatch_id) {
-  auto it = running_.find(dispatch_id);
-  if (it == running_.end()) return;
-  scheduler_->Cancel(it->second.first);
-  Done d = std::move(it->second.second);
-  running_.erase(it);
-  ActionResult result;
-  result.cancelled = true;
-  result.error = "cancelled";
-  d(result);
+  // "<step>#<attempt>" or "<step>#rollback<attempt>".
+  const size_t hash = dispatch_id.rfind('#');
+  if (hash == std::string::npos) return;
+  const int step = graph_.Find(std::string_view(dispatch_id).substr(0, hash));
+  if (step < 0) return;
+  std::string_view tail = std::string_view(dispatch_id).substr(hash + 1);
+  const bool rollback = tail.substr(0, 8) == "rollback";
+  if (rollback) tail.remove_prefix(8);
+  const int slot = RunningSlot(step, rollback);
+  if (slot < 0 || std::to_string(pool_[slot].attempt) != tail) return;
+  scheduler_->Cancel(pool_[slot].timer);
+  ActionResult cancelled;
+  cancelled.cancelled = true;
+  cancelled.error = "cancelled";
+  Finish(slot, &cancelled);
 }
 
 }  // namespace tminus

@@ -79,11 +79,11 @@ absl::StatusOr<SimulationResult> Simulate(const Runbook& runbook, const StepGrap
     engine.Flush().IgnoreError();
   }
   result.halted = engine.halted();
-  result.state = engine.state();
   if (result.halted.ok() && !engine.state().ended()) {
     result.stalled = true;
     result.stalled_reason = StallReason(runbook, engine.state());
   }
+  result.state = engine.ReleaseState();
   return result;
 }
 

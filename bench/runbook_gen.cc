@@ -277,6 +277,17 @@ class Generator {
     return s;
   }
 
+  // The milestone that closes the runbook.
+  static StepSpec CutoverComplete(std::vector<int> needs) {
+    StepSpec s;
+    s.id = "cutover-complete";
+    s.title = "Cutover complete";
+    s.type = "milestone";
+    s.stream = "cutover";
+    s.needs = std::move(needs);
+    return s;
+  }
+
   // One pre-check: needs the bridge, sometimes the previous pre-check.
   int PreCheck(int i, int bridge, int previous) {
     const std::vector<Template>& pre = PreChecks();
@@ -295,13 +306,8 @@ class Generator {
     int previous = -1;
     for (int i = 0; i + 2 < steps_; ++i) previous = PreCheck(i, bridge, previous);
     if (steps_ >= 2) {
-      StepSpec done;
+      StepSpec done = CutoverComplete(Leaves(0, static_cast<int>(planned_.size())));
       done.comment = Banner("Done");
-      done.id = "cutover-complete";
-      done.title = "Cutover complete";
-      done.type = "milestone";
-      done.stream = "cutover";
-      done.needs = Leaves(0, static_cast<int>(planned_.size()));
       Add(std::move(done));
     }
   }
@@ -588,13 +594,7 @@ class Generator {
     close.body = "    signoff:\n      by: [change-manager, cutover-lead]\n      quorum: all\n";
     const int close_step = Add(std::move(close));
 
-    StepSpec complete;
-    complete.id = "cutover-complete";
-    complete.title = "Cutover complete";
-    complete.type = "milestone";
-    complete.stream = "cutover";
-    complete.needs = {close_step};
-    Add(std::move(complete));
+    Add(CutoverComplete({close_step}));
   }
 
   const int steps_;

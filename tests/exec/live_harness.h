@@ -386,4 +386,11 @@ inline std::vector<pid_t> WaitUntilGone(const std::string& argument) {
   return left;
 }
 
+// Expects that `spotter` saw a process with `argument` and that none is left by kSettle.
+inline void ExpectRanAndEnded(ProcessSpotter& spotter, const std::string& argument) {
+  EXPECT_TRUE(spotter.Seen(argument)) << "no process with " << argument << " ever ran";
+  const std::vector<pid_t> left = WaitUntilGone(argument);
+  EXPECT_TRUE(left.empty()) << "pid " << (left.empty() ? 0 : left.front()) << " outlived it";
+}
+
 }  // namespace tminus::testing

@@ -24,6 +24,7 @@ using Clock = std::chrono::steady_clock;
 using testing::Check;
 using testing::Checked;
 using testing::CheckJournal;
+using testing::ExpectRanAndEnded;
 using testing::FirstIndex;
 using testing::HeaderWithDir;
 using testing::LiveRun;
@@ -32,7 +33,6 @@ using testing::ProcessSpotter;
 using testing::ReadBytes;
 using testing::RunLive;
 using testing::TempDir;
-using testing::WaitUntilGone;
 
 TEST(LiveLocalTest, ThreeLocalTasksRunInDependencyOrderAndTheJournalVerifies) {
   TempDir dir;
@@ -273,10 +273,7 @@ TEST(LiveLocalTest, ATimeoutKillsTheWholeProcessGroupWithinSeconds) {
   }
 
   for (const std::string& argument : {sleeper, background, foreground}) {
-    SCOPED_TRACE(argument);
-    EXPECT_TRUE(spotter.Seen(argument)) << "the process never ran";
-    const std::vector<pid_t> left = WaitUntilGone(argument);
-    EXPECT_TRUE(left.empty()) << "pid " << (left.empty() ? 0 : left.front()) << " outlived it";
+    ExpectRanAndEnded(spotter, argument);
   }
   CheckJournal(*run);
 }
@@ -312,9 +309,7 @@ TEST(LiveLocalTest, ARollbackCancelsARunningStepAndStopsItsProcess) {
   ASSERT_EQ(dispatches.size(), 1u);
   EXPECT_FALSE(dispatches[0].rollback);
 
-  EXPECT_TRUE(spotter.Seen(sleeper)) << "the sleep never ran";
-  const std::vector<pid_t> left = WaitUntilGone(sleeper);
-  EXPECT_TRUE(left.empty()) << "pid " << (left.empty() ? 0 : left.front()) << " outlived it";
+  ExpectRanAndEnded(spotter, sleeper);
   CheckJournal(*run);
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,22 +67,13 @@ class EngineHarness {
   int Index(const std::string& id) const { return graph_.Find(id); }
   StepState State(const std::string& id) const { return state().step(Index(id)).state; }
   const StepStatus& Step(const std::string& id) const { return state().step(Index(id)); }
-  int64_t StartS(const std::string& id) const {
-    auto t = Step(id).started_at;
-    return t ? t->count() / 1000 : -1;
-  }
-  int64_t EndS(const std::string& id) const {
-    auto t = Step(id).ended_at;
-    return t ? t->count() / 1000 : -1;
-  }
+  // Times of step `id` in seconds from T0; -1 until they happen.
+  int64_t StartS(const std::string& id) const { return Seconds(Step(id).started_at); }
+  int64_t EndS(const std::string& id) const { return Seconds(Step(id).ended_at); }
   int64_t RollbackStartS(const std::string& id) const {
-    auto t = Step(id).rollback_started_at;
-    return t ? t->count() / 1000 : -1;
+    return Seconds(Step(id).rollback_started_at);
   }
-  int64_t RollbackEndS(const std::string& id) const {
-    auto t = Step(id).rollback_ended_at;
-    return t ? t->count() / 1000 : -1;
-  }
+  int64_t RollbackEndS(const std::string& id) const { return Seconds(Step(id).rollback_ended_at); }
   int Count(EventType type) const {
     int n = 0;
     for (const RunEvent& e : log_.events) n += e.type == type;
@@ -89,6 +81,8 @@ class EngineHarness {
   }
 
  private:
+  static int64_t Seconds(const std::optional<EngineTime>& t) { return t ? t->count() / 1000 : -1; }
+
   Checked checked_;
   StepGraph graph_;
   Scenario scenario_;

@@ -107,6 +107,15 @@ ActionResult RunToEnd(const ActionRequest& request, LocalExecutorOptions options
   return RunToEnd(executor, request);
 }
 
+// Starts `request` with $FIFO naming `fifo`; its script writes to the FIFO the pid of a
+// child it leaves running. Returns a pidfd for that child (-1 if it has already gone).
+int StartAndOpenChild(LocalExecutor& executor, ActionRequest request, Fifo& fifo,
+                      Outcome& outcome) {
+  request.env = {{"FIFO", fifo.path()}};
+  executor.Start(request, outcome.Callback());
+  return OpenPidFd(std::stoi(fifo.ReadLine()));
+}
+
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -306,10 +315,8 @@ TEST(LocalExecutorTest, TimeoutKillsTheWholeProcessGroup) {
   Outcome outcome;
   // The grandchild (sleep) reports its pid, then the shell waits for it.
   ActionRequest request = Shell("sleep 100 & echo $! > \"$FIFO\"; wait");
-  request.env = {{"FIFO", fifo.path()}};
   request.timeout = Millis(1000);
-  executor.Start(request, outcome.Callback());
-  const int grandchild = OpenPidFd(std::stoi(fifo.ReadLine()));
+  const int grandchild = StartAndOpenChild(executor, request, fifo, outcome);
   ASSERT_GE(grandchild, 0) << "the grandchild should still run";
 
   const ActionResult result = outcome.Get();
@@ -331,10 +338,8 @@ TEST(LocalExecutorTest, StopEscalatesToSigkillAfterTheGrace) {
   Outcome outcome;
   // Both the shell and its background child ignore SIGTERM.
   ActionRequest request = Shell("trap '' TERM; sleep 100 & echo $! > \"$FIFO\"; wait; wait");
-  request.env = {{"FIFO", fifo.path()}};
   request.timeout = Millis(500);
-  executor.Start(request, outcome.Callback());
-  const int grandchild = OpenPidFd(std::stoi(fifo.ReadLine()));
+  const int grandchild = StartAndOpenChild(executor, request, fifo, outcome);
   ASSERT_GE(grandchild, 0) << "the grandchild should still run";
 
   const ActionResult result = outcome.Get();
@@ -386,10 +391,8 @@ TEST(LocalExecutorTest, DestructionStopsAndReportsRunningAttempts) {
   int grandchild = -1;
   {
     LocalExecutor executor;
-    ActionRequest request = Shell("sleep 100 & echo $! > \"$FIFO\"; wait");
-    request.env = {{"FIFO", fifo.path()}};
-    executor.Start(request, outcome.Callback());
-    grandchild = OpenPidFd(std::stoi(fifo.ReadLine()));
+    grandchild =
+        StartAndOpenChild(executor, Shell("sleep 100 & echo $! > \"$FIFO\"; wait"), fifo, outcome);
     ASSERT_GE(grandchild, 0);
   }
   EXPECT_EQ(outcome.calls(), 1);
@@ -406,10 +409,8 @@ TEST(LocalExecutorTest, BackgroundJobsEndWithTheAttempt) {
   LocalExecutor executor(options);
   Fifo fifo;
   Outcome outcome;
-  ActionRequest request = Shell("sleep 100 & echo $! > \"$FIFO\"; echo started");
-  request.env = {{"FIFO", fifo.path()}};
-  executor.Start(request, outcome.Callback());
-  const int background = OpenPidFd(std::stoi(fifo.ReadLine()));
+  const int background = StartAndOpenChild(
+      executor, Shell("sleep 100 & echo $! > \"$FIFO\"; echo started"), fifo, outcome);
   ASSERT_GE(background, 0) << "the background job should still run";
   const ActionResult result = outcome.Get();
   EXPECT_TRUE(result.ok) << result.error;

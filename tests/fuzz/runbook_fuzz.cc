@@ -2,6 +2,7 @@
 // Any crash, sanitizer report or hang is a bug: hostile runbooks must get diagnostics.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -10,22 +11,43 @@
 #include "engine/plan/planner.h"
 #include "engine/validate/validator.h"
 
+namespace {
+
+// Aborts with the broken invariant on stderr, so a crash the fuzzer finds explains itself.
+void FuzzCheck(bool ok, const char* what, std::string_view detail = {}) {
+  if (ok) return;
+  if (detail.empty()) {
+    std::fprintf(stderr, "fuzz invariant broken: %s\n", what);
+  } else {
+    std::fprintf(stderr, "fuzz invariant broken: %s: %.*s\n", what, static_cast<int>(detail.size()),
+                 detail.data());
+  }
+  std::abort();
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   tminus::Diagnostics diagnostics;
   tminus::Runbook runbook = tminus::LoadRunbook(text, &diagnostics);
   tminus::ValidateRunbook(runbook, {}, &diagnostics);
   for (const tminus::Diagnostic& d : diagnostics.all()) {
-    // Every diagnostic points into the file and says something.
-    if (d.loc.line < 1 || d.loc.column < 1 || d.message.empty()) std::abort();
+    FuzzCheck(!d.message.empty(), "diagnostic without a message");
+    FuzzCheck(d.loc.line >= 1 && d.loc.column >= 1, "diagnostic without a line/column", d.message);
   }
   if (!diagnostics.has_errors()) {
     const tminus::StepGraph graph = tminus::StepGraph::Build(runbook);
-    if (!graph.acyclic()) std::abort();  // a cycle must have been reported
+    FuzzCheck(graph.acyclic(), "graph has a cycle but no error was reported");
     auto plan = tminus::MakePlan(runbook, graph);
     if (plan.ok()) {
-      for (const tminus::PlannedStep& p : plan->steps) {
-        if (p.slack.count() < 0 || p.end < p.start) std::abort();
+      FuzzCheck(plan->steps.size() == runbook.steps.size(),
+                "plan and runbook have different step counts");
+      for (size_t i = 0; i < plan->steps.size(); ++i) {
+        const tminus::PlannedStep& p = plan->steps[i];
+        FuzzCheck(p.slack.count() >= 0 && p.end >= p.start,
+                  "plan step has negative slack or ends before it starts",
+                  runbook.steps[i].id.value);
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -174,42 +175,47 @@ TEST(JournalTest, SyncRecordSurvivesAProcessThatDiesWithoutClosing) {
   EXPECT_EQ((*resumed)->head(), (*read)[1].hash);
 }
 
+// A new journal at `path` that commits a group once `group_max_records` records are pending;
+// null (and a failed test) if it cannot be created.
+std::unique_ptr<Journal> CreateGrouped(const std::string& path, int group_max_records) {
+  JournalOptions options;
+  options.group_max_records = group_max_records;
+  auto journal = Journal::Create(path, options);
+  EXPECT_TRUE(journal.ok()) << journal.status();
+  return journal.ok() ? *std::move(journal) : nullptr;
+}
+
+// Appends step record `i` (its own payload, at kT0Ms + i) with group durability.
+absl::Status AppendGroupStep(Journal& journal, int i) {
+  return journal
+      .Append(kT0Ms + i, "engine", "step", journal_test::StepPayload(i), Durability::kGroup)
+      .status();
+}
+
 TEST(JournalTest, GroupRecordsAreInvisibleUntilFlush) {
   TempDir dir;
   const std::string path = dir.File("run.db");
-  JournalOptions options;
-  options.group_max_records = 100;
-  auto journal = Journal::Create(path, options);
-  ASSERT_TRUE(journal.ok()) << journal.status();
+  const std::unique_ptr<Journal> journal = CreateGrouped(path, 100);
+  ASSERT_NE(journal, nullptr);
   RawDb other(path);
-  for (int i = 1; i <= 5; ++i) {
-    ASSERT_TRUE(
-        (*journal)
-            ->Append(kT0Ms + i, "engine", "step", journal_test::StepPayload(i), Durability::kGroup)
-            .ok());
-  }
-  EXPECT_EQ((*journal)->last_seq(), 5);
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(AppendGroupStep(*journal, i).ok());
+  EXPECT_EQ(journal->last_seq(), 5);
   EXPECT_EQ(other.Count(), 0);
-  ASSERT_TRUE((*journal)->Flush().ok());
+  ASSERT_TRUE(journal->Flush().ok());
   EXPECT_EQ(other.Count(), 5);
-  EXPECT_TRUE((*journal)->Flush().ok()) << "a flush with nothing pending is fine";
+  EXPECT_TRUE(journal->Flush().ok()) << "a flush with nothing pending is fine";
   EXPECT_EQ(other.Count(), 5);
 }
 
 TEST(JournalTest, GroupCommitsWhenGroupMaxRecordsArePending) {
   TempDir dir;
   const std::string path = dir.File("run.db");
-  JournalOptions options;
-  options.group_max_records = 4;
-  auto journal = Journal::Create(path, options);
-  ASSERT_TRUE(journal.ok()) << journal.status();
+  const std::unique_ptr<Journal> journal = CreateGrouped(path, 4);
+  ASSERT_NE(journal, nullptr);
   RawDb other(path);
   std::vector<int64_t> visible;
   for (int i = 1; i <= 10; ++i) {
-    ASSERT_TRUE(
-        (*journal)
-            ->Append(kT0Ms + i, "engine", "step", journal_test::StepPayload(i), Durability::kGroup)
-            .ok());
+    ASSERT_TRUE(AppendGroupStep(*journal, i).ok());
     visible.push_back(other.Count());
   }
   EXPECT_EQ(visible, (std::vector<int64_t>{0, 0, 0, 4, 4, 4, 4, 8, 8, 8}));
@@ -221,9 +227,7 @@ TEST(JournalTest, SyncAppendCommitsEveryEarlierGroupRecord) {
   auto journal = Journal::Create(path);
   ASSERT_TRUE(journal.ok()) << journal.status();
   RawDb other(path);
-  for (int i = 1; i <= 3; ++i) {
-    ASSERT_TRUE((*journal)->Append(kT0Ms + i, "engine", "step", "{}", Durability::kGroup).ok());
-  }
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(AppendGroupStep(**journal, i).ok());
   EXPECT_EQ(other.Count(), 0);
   ASSERT_TRUE((*journal)->Append(kT0Ms + 4, "bob", "decision", "{}", Durability::kSync).ok());
   EXPECT_EQ(other.Count(), 4);
@@ -235,9 +239,7 @@ TEST(JournalTest, DestructorFlushesPendingRecords) {
   {
     auto journal = Journal::Create(path);
     ASSERT_TRUE(journal.ok()) << journal.status();
-    for (int i = 1; i <= 7; ++i) {
-      ASSERT_TRUE((*journal)->Append(kT0Ms + i, "engine", "step", "{}", Durability::kGroup).ok());
-    }
+    for (int i = 1; i <= 7; ++i) ASSERT_TRUE(AppendGroupStep(**journal, i).ok());
   }
   auto read = ReadJournal(path);
   ASSERT_TRUE(read.ok()) << read.status();

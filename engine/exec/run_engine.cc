@@ -57,12 +57,9 @@ bool RunEngine::SetState(int step, StepState to, bool sync, const std::string& r
                  runbook_.steps[step].id.value.c_str(), StepStateName(from), StepStateName(to));
     std::abort();
   }
-  RunEvent e;
-  e.type = EventType::kStepState;
-  e.step = step;
+  RunEvent e = MakeEvent(EventType::kStepState, step, reason);
   e.state = to;
   e.paused = paused;
-  e.reason = reason;
   if (to == StepState::kRunning) e.attempt = state_.step(step).attempt + 1;
   return Emit(std::move(e), sync);
 }
@@ -150,11 +147,10 @@ void RunEngine::Begin(int step) {
     case StepType::kMilestone:
       if (!SetState(step, StepState::kSucceeded)) return;
       if (s.no_return.value) {
-        RunEvent e;
-        e.type = EventType::kNoReturn;
-        e.step = step;
-        e.reason = "passed the point of no return";
-        if (!Emit(std::move(e), /*sync=*/true)) return;
+        if (!Emit(MakeEvent(EventType::kNoReturn, step, "passed the point of no return"),
+                  /*sync=*/true)) {
+          return;
+        }
       }
       StepFinished(step);
       return;
@@ -171,9 +167,7 @@ void RunEngine::Dispatch(int step, int attempt, bool rollback) {
           ? BuildAttempt(s, *action, attempt, rollback)
           : BuildRequest(runbook_, s, *action, attempt, rollback, options_.secrets);
   request.step_index = step;
-  RunEvent e;
-  e.type = EventType::kDispatch;
-  e.step = step;
+  RunEvent e = MakeEvent(EventType::kDispatch, step);
   e.attempt = attempt;
   e.rollback = rollback;
   e.dispatch_id = request.dispatch_id;
@@ -211,9 +205,7 @@ void RunEngine::OnResult(int step, int attempt, bool rollback, ActionResult resu
   const int state_attempt = rollback ? s.rollback_attempt : s.attempt;
   const bool current =
       was_in_flight && !state_id.empty() && state_attempt == attempt && !state_.ended();
-  RunEvent e;
-  e.type = EventType::kResult;
-  e.step = step;
+  RunEvent e = MakeEvent(EventType::kResult, step);
   e.attempt = attempt;
   e.rollback = rollback;
   e.dispatch_id = current ? state_id : DispatchId(runbook_.steps[step].id.value, attempt, rollback);
@@ -237,11 +229,9 @@ void RunEngine::OnResult(int step, int attempt, bool rollback, ActionResult resu
     } else {
       if (!SetState(step, StepState::kRollbackFailed, /*sync=*/true, result.error)) return;
       if (!state_.rollback_paused()) {
-        RunEvent pause;
-        pause.type = EventType::kRollbackPaused;
-        pause.step = step;
-        pause.reason = "rollback of '" + runbook_.steps[step].id.value + "' failed: " + result.error;
-        if (!Emit(std::move(pause), /*sync=*/true)) return;
+        const std::string why =
+            "rollback of '" + runbook_.steps[step].id.value + "' failed: " + result.error;
+        if (!Emit(MakeEvent(EventType::kRollbackPaused, step, why), /*sync=*/true)) return;
       }
       MaybeFinishRollback();
     }
@@ -304,11 +294,8 @@ void RunEngine::ScheduleDeadlines() {
     if (!deadline) continue;
     scheduler_->At(*deadline, [this, i] {
       if (state_.ended() || !halted_.ok() || Ended(i)) return;
-      RunEvent e;
-      e.type = EventType::kDeadlineMissed;
-      e.step = i;
-      e.reason = "not finished by its deadline";
-      Emit(std::move(e), /*sync=*/false);
+      Emit(MakeEvent(EventType::kDeadlineMissed, i, "not finished by its deadline"),
+           /*sync=*/false);
     });
   }
 }
@@ -319,10 +306,8 @@ void RunEngine::CheckRunEnd() {
 }
 
 void RunEngine::EndRun(RunPhase phase, const std::string& reason) {
-  RunEvent e;
-  e.type = EventType::kRunEnded;
+  RunEvent e = MakeEvent(EventType::kRunEnded, -1, reason);
   e.phase = phase;
-  e.reason = reason;
   e.chain_head = sink_->ChainHead();
   if (Emit(std::move(e), /*sync=*/true)) Flush().IgnoreError();
 }

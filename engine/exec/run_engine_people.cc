@@ -9,12 +9,8 @@ namespace tminus {
 
 absl::Status RunEngine::Reject(const std::string& actor, const std::string& command, int step,
                                const std::string& why) {
-  RunEvent e;
-  e.type = EventType::kRejected;
-  e.actor = actor;
-  e.step = step;
+  RunEvent e = MakeEvent(EventType::kRejected, step, why, actor);
   e.command_name = command;
-  e.reason = why;
   Emit(std::move(e), /*sync=*/true);
   return absl::FailedPreconditionError(why);
 }
@@ -124,15 +120,11 @@ void RunEngine::OpenGate(int gate) {
 
 void RunEngine::FinishGate(int gate, Decision decision, const std::string& actor,
                            const std::string& reason, bool override_used) {
-  RunEvent e;
-  e.type = EventType::kStepState;
-  e.step = gate;
+  RunEvent e = MakeEvent(EventType::kStepState, gate, reason, actor);
   e.state = decision == Decision::kGo ? StepState::kSucceeded : StepState::kFailed;
   e.decided = true;
   e.decision = decision;
   e.override_ = override_used;
-  e.actor = actor;
-  e.reason = reason;
   if (!IsLegalTransition(state_.step(gate).state, e.state)) return;
   if (!Emit(std::move(e), /*sync=*/true)) return;
   if (decision == Decision::kGo) {
@@ -184,12 +176,8 @@ absl::Status RunEngine::SignOff(const std::string& step_id, const std::string& p
     }
     people.push_back(r.person);
   }
-  RunEvent e;
-  e.type = EventType::kSignOff;
-  e.step = step;
-  e.actor = person;
+  RunEvent e = MakeEvent(EventType::kSignOff, step, comment, person);
   e.as = as->value;
-  e.reason = comment;
   if (!Emit(std::move(e), /*sync=*/true)) return halted_;
   people.push_back(person);
   if (QuorumMet(entries, s.signoff.quorum.value, people)) {
@@ -248,14 +236,10 @@ absl::Status RunEngine::Decide(const std::string& gate_id, const std::string& pe
       return Reject(person, "decide", gate, "an override of failed criteria needs a reason");
     }
   }
-  RunEvent e;
-  e.type = EventType::kDecision;
-  e.step = gate;
-  e.actor = person;
+  RunEvent e = MakeEvent(EventType::kDecision, gate, reason, person);
   e.as = as->value;
   e.decision = decision;
   e.override_ = decision == Decision::kGo && criteria_failed;
-  e.reason = reason;
   if (!Emit(std::move(e), /*sync=*/true)) return halted_;
   if (decision == Decision::kNogo) {
     FinishGate(gate, Decision::kNogo, person, reason, false);
@@ -272,12 +256,8 @@ namespace {
 
 RunEvent OperatorEvent(const std::string& command, int step, const std::string& person,
                        const std::string& reason, bool forced = false) {
-  RunEvent e;
-  e.type = EventType::kOperator;
+  RunEvent e = MakeEvent(EventType::kOperator, step, reason, person);
   e.command_name = command;
-  e.step = step;
-  e.actor = person;
-  e.reason = reason;
   e.forced = forced;
   return e;
 }

@@ -10,19 +10,15 @@ namespace tminus {
 void RunEngine::StartRollback(const std::string& actor, bool forced, const std::string& reason) {
   if (state_.ended() || state_.rolling_back()) return;
   if (state_.no_return_passed() && !forced) {
-    RunEvent refused;
-    refused.type = EventType::kRollbackRefused;
-    refused.actor = actor;
-    refused.reason = reason + "; the point of no return has passed, so rollback is refused: roll "
-                              "forward (retry or skip) or force it (rollback --force)";
-    Emit(std::move(refused), /*sync=*/true);
+    Emit(MakeEvent(EventType::kRollbackRefused, -1,
+                   reason + "; the point of no return has passed, so rollback is refused: roll "
+                            "forward (retry or skip) or force it (rollback --force)",
+                   actor),
+         /*sync=*/true);
     return;
   }
-  RunEvent started;
-  started.type = EventType::kRollbackStarted;
-  started.actor = actor;
+  RunEvent started = MakeEvent(EventType::kRollbackStarted, -1, reason, actor);
   started.forced = forced;
-  started.reason = reason;
   if (!Emit(std::move(started), /*sync=*/true)) return;
   CancelActiveSteps("cancelled for rollback");
   if (!halted_.ok()) return;

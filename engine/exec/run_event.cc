@@ -40,6 +40,15 @@ const char* EventTypeName(EventType type) {
   return "unknown";
 }
 
+RunEvent MakeEvent(EventType type, int step, std::string reason, std::string actor) {
+  RunEvent e;
+  e.type = type;
+  e.step = step;
+  e.reason = std::move(reason);
+  e.actor = std::move(actor);
+  return e;
+}
+
 std::string EncodePayload(const RunEvent& e, const Runbook& runbook) {
   JsonObjectWriter j;
   j.Add("t", static_cast<int64_t>(e.time.count()));

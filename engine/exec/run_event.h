@@ -76,6 +76,11 @@ struct RunEvent {
   std::string chain_head;
 };
 
+// An event of `type` about `step` (-1: none), with the reason and the actor; the caller
+// fills in what else the type carries.
+RunEvent MakeEvent(EventType type, int step = -1, std::string reason = "",
+                   std::string actor = "engine");
+
 // Journal form: type name and canonical JSON payload.
 std::string EncodePayload(const RunEvent& event, const Runbook& runbook);
 // Back from the journal; fails on a payload that does not fit the runbook.

@@ -29,6 +29,7 @@ struct StepStatus {
   std::optional<EngineTime> ready_at;   // became ready (waiting, running or awaiting)
   std::optional<EngineTime> started_at;  // first attempt started / opened for sign-off
   std::optional<EngineTime> ended_at;    // reached succeeded/failed/skipped/cancelled
+  std::string last_error;
   std::optional<Decision> decision;      // gates
   bool decided_by_override = false;
   std::vector<SignOffRecord> signoffs;   // manual sign-offs, or gate approvals (go votes)
@@ -39,7 +40,6 @@ struct StepStatus {
   bool rollback_running = false;
   std::optional<EngineTime> rollback_started_at;
   std::optional<EngineTime> rollback_ended_at;
-  std::string last_error;
 };
 
 class RunState {

@@ -39,10 +39,23 @@ size_t Utf8Length(std::string_view text, size_t i) {
 
 void AppendJsonString(std::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out->reserve(out->size() + text.size() + 2);
+  out->reserve(out->size() + text.size() + text.size() / 16 + 2);  // room for some escapes
   out->push_back('"');
   size_t i = 0;
   while (i < text.size()) {
+    // Printable ASCII other than '"' and '\\' is copied as it is, a run at a time (a
+    // runbook's text is almost all of it).
+    size_t plain = i;
+    while (plain < text.size()) {
+      const unsigned char p = static_cast<unsigned char>(text[plain]);
+      if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\') break;
+      ++plain;
+    }
+    if (plain > i) {
+      out->append(text.data() + i, plain - i);
+      i = plain;
+      continue;
+    }
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       const size_t length = Utf8Length(text, i);

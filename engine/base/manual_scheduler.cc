@@ -7,14 +7,7 @@ namespace tminus {
 
 Scheduler::TimerId ManualScheduler::At(EngineTime when, Task task) {
   if (when < now_) when = now_;
-  uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-  }
+  const uint32_t slot = slots_.Acquire();
   Slot& s = slots_[slot];
   ++s.reuse;
   s.id = (static_cast<TimerId>(s.reuse) << 32) | (static_cast<TimerId>(slot) + 1);
@@ -28,7 +21,7 @@ Scheduler::TimerId ManualScheduler::At(EngineTime when, Task task) {
 void ManualScheduler::FreeSlot(uint32_t slot) {
   slots_[slot].id = 0;
   slots_[slot].task = nullptr;
-  free_slots_.push_back(slot);
+  slots_.Release(slot);
   --live_;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/base/scheduler.h"
+#include "engine/base/slot_pool.h"
 
 namespace tminus {
 
@@ -63,8 +64,7 @@ class ManualScheduler : public Scheduler {
   EngineTime now_;
   uint64_t next_order_ = 0;
   std::vector<Entry> heap_;
-  std::vector<Slot> slots_;
-  std::vector<uint32_t> free_slots_;
+  SlotPool<Slot> slots_;
   size_t live_ = 0;
   mutable std::mutex posted_mutex_;
   std::deque<Task> posted_;

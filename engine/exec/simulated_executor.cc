@@ -35,14 +35,7 @@ void SimulatedExecutor::Start(const ActionRequest& request, Done done) {
     result.exit_code = 0;
   }
   result.duration = takes;
-  int slot;
-  if (!free_.empty()) {
-    slot = free_.back();
-    free_.pop_back();
-  } else {
-    slot = static_cast<int>(pool_.size());
-    pool_.emplace_back();
-  }
+  const int slot = static_cast<int>(pool_.Acquire());
   Attempt& a = pool_[slot];
   a.step = index;
   a.attempt = request.attempt;
@@ -60,7 +53,7 @@ void SimulatedExecutor::Finish(int slot, const ActionResult* instead) {
   Done done = std::move(a.done);
   ActionResult result = instead != nullptr ? *instead : std::move(a.result);
   a = Attempt();
-  free_.push_back(slot);
+  pool_.Release(slot);
   done(std::move(result));
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/base/scheduler.h"
+#include "engine/base/slot_pool.h"
 #include "engine/exec/executor.h"
 #include "engine/model/runbook.h"
 #include "engine/model/scenario.h"
@@ -48,8 +49,7 @@ class SimulatedExecutor : public Executor {
   const StepGraph& graph_;
   const Scenario& scenario_;
   Scheduler* scheduler_;
-  std::vector<Attempt> pool_;
-  std::vector<int> free_;
+  SlotPool<Attempt> pool_;
   std::vector<int> running_;  // per step and kind: the pool slot, or -1
 };
 

@@ -455,7 +455,7 @@ TEST(RunEngineTest, DeadlineMissIsRecordedAtTheDeadline) {
   EXPECT_EQ(h.state().phase(), RunPhase::kSucceeded);  // recorded, not fatal
 }
 
-TEST(RunEngineTest, LateResultIsJournaledAndIgnored) {
+TEST(RunEngineTest, ACancelledAttemptReportingAfterTheRunEndedIsNotJournaled) {
   EngineHarness h(Roles() + R"(steps:
   - {id: a, duration: 1h, run: {on: local, command: [x]}}
   - {id: b, duration: 1m, on_failure: rollback, run: {on: local, command: [x]}}
@@ -465,6 +465,49 @@ TEST(RunEngineTest, LateResultIsJournaledAndIgnored) {
   h.RunAll();
   EXPECT_EQ(h.State("a"), StepState::kCancelled);
   EXPECT_EQ(h.state().phase(), RunPhase::kRolledBack);
+  // a's attempt was cancelled by the rollback, which then had nothing to undo and ended
+  // the run before the cancelled attempt reported: after the run's end, nothing more is
+  // journaled.
+  for (const RunEvent& e : h.events()) {
+    EXPECT_FALSE(e.type == EventType::kResult && e.step == h.Index("a")) << "a result for a";
+  }
+  EXPECT_EQ(h.events().back().type, EventType::kRunEnded);
+}
+
+// While the run goes on, a cancelled attempt's report is journaled as late and changes
+// nothing.
+TEST(RunEngineTest, AResultForACancelledAttemptIsRecordedLateAndIgnored) {
+  EngineHarness h(Roles() + R"(steps:
+  - {id: a, duration: 1m, run: {on: local, command: [x]}, rollback: {on: local, command: [u]}}
+  - {id: b, needs: [a], duration: 30m, run: {on: local, command: [x]}}
+)");
+  h.Start();
+  h.Advance(120);
+  ASSERT_EQ(h.State("b"), StepState::kRunning);
+  ASSERT_TRUE(h.engine().Rollback("alice", false, "the vendor called it off").ok());
+  h.RunAll();
+  EXPECT_EQ(h.State("b"), StepState::kCancelled);
+  EXPECT_EQ(h.State("a"), StepState::kRolledBack);
+  EXPECT_EQ(h.state().phase(), RunPhase::kRolledBack);
+  int late = 0;
+  int rollback_results = 0;
+  for (const RunEvent& e : h.events()) {
+    if (e.type != EventType::kResult) continue;
+    if (e.step == h.Index("b")) {
+      EXPECT_TRUE(e.late);
+      EXPECT_TRUE(e.cancelled);
+      EXPECT_EQ(e.dispatch_id, "b#1");
+      ++late;
+    } else if (e.rollback) {
+      // The rollback's own result was current: it completed a.
+      EXPECT_FALSE(e.late);
+      EXPECT_EQ(e.dispatch_id, "a#rollback1");
+      ++rollback_results;
+    }
+  }
+  EXPECT_EQ(late, 1);
+  EXPECT_EQ(rollback_results, 1);
+  EXPECT_TRUE(h.Step("b").dispatch_id.empty());
 }
 
 TEST(RunEngineTest, AbortCommandNeedsAReasonAndEndsTheRun) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -25,15 +26,12 @@ const EVP_MD* Sha256Md() {
   return EVP_sha256();
 }
 
-// Hex SHA-256 of `bytes`. OpenSSL failing here (out of memory, a broken provider) leaves no
-// hash to chain, so it aborts rather than return a wrong one.
-std::string HexDigest(std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
-  unsigned int size = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, Sha256Md(), nullptr) != 1) {
-    std::fprintf(stderr, "tminus: fatal: EVP_Digest failed computing SHA-256\n");
-    std::abort();
-  }
+[[noreturn]] void DigestFailed() {
+  std::fprintf(stderr, "tminus: fatal: OpenSSL failed computing SHA-256\n");
+  std::abort();
+}
+
+std::string Hex(const unsigned char* digest, unsigned int size) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex(size * 2, '\0');
   for (unsigned int i = 0; i < size; ++i) {
@@ -41,6 +39,22 @@ std::string HexDigest(std::string_view bytes) {
     hex[2 * i + 1] = kHex[digest[i] & 0xf];
   }
   return hex;
+}
+
+// Hex SHA-256 of the concatenation of `parts`, fed to the digest one by one (a record's
+// payload may be a whole runbook: it is not copied). OpenSSL failing here (out of memory,
+// a broken provider) leaves no hash to chain, so it aborts rather than return a wrong one.
+std::string HexDigest(std::initializer_list<std::string_view> parts) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx, Sha256Md(), nullptr) != 1) DigestFailed();
+  for (std::string_view part : parts) {
+    if (EVP_DigestUpdate(ctx, part.data(), part.size()) != 1) DigestFailed();
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(ctx, digest.data(), &size) != 1) DigestFailed();
+  EVP_MD_CTX_free(ctx);
+  return Hex(digest.data(), size);
 }
 
 // Fixed-width, so the length prefixes and numbers cannot run into the next field.
@@ -57,7 +71,7 @@ void AppendField(std::string_view bytes, std::string* out) {
 
 }  // namespace
 
-std::string Sha256Hex(const std::string& bytes) { return HexDigest(bytes); }
+std::string Sha256Hex(const std::string& bytes) { return HexDigest({bytes}); }
 
 std::string RecordHash(const std::string& previous_hash, const JournalRecord& record) {
   return journal_internal::HashFields(previous_hash, record.seq, record.wall_ms, record.actor,
@@ -71,15 +85,15 @@ namespace journal_internal {
 // length-prefixed field too, so the first record ("" before it) is unambiguous.
 std::string HashFields(std::string_view previous_hash, int64_t seq, int64_t wall_ms,
                        std::string_view actor, std::string_view type, std::string_view payload) {
-  std::string bytes;
-  bytes.reserve(6 * 8 + previous_hash.size() + actor.size() + type.size() + payload.size());
-  AppendField(previous_hash, &bytes);
-  AppendInt(static_cast<uint64_t>(seq), &bytes);
-  AppendInt(static_cast<uint64_t>(wall_ms), &bytes);
-  AppendField(actor, &bytes);
-  AppendField(type, &bytes);
-  AppendField(payload, &bytes);
-  return HexDigest(bytes);
+  std::string head;  // everything before the payload's bytes
+  head.reserve(6 * 8 + previous_hash.size() + actor.size() + type.size());
+  AppendField(previous_hash, &head);
+  AppendInt(static_cast<uint64_t>(seq), &head);
+  AppendInt(static_cast<uint64_t>(wall_ms), &head);
+  AppendField(actor, &head);
+  AppendField(type, &head);
+  AppendInt(payload.size(), &head);
+  return HexDigest({head, payload});
 }
 
 }  // namespace journal_internal

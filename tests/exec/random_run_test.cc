@@ -211,7 +211,9 @@ void CheckCase(uint64_t seed, bool with_scenario) {
       EXPECT_LE(done_at[need]->count(), first_start[i]->count()) << "s" << i << " before its need s" << need;
     }
     const auto& nb = rb.steps[i].not_before;
-    if (nb.present()) EXPECT_GE(first_start[i]->count(), nb.value.offset.count() * 1000) << "s" << i;
+    if (nb.present()) {
+      EXPECT_GE(first_start[i]->count(), nb.value.offset.count() * 1000) << "s" << i;
+    }
   }
 
   // Every step ends in a state that fits how the run ended.
@@ -299,7 +301,9 @@ TEST(RandomRunTest, InvariantsHoldForThousandsOfRunbooksAndScenarios) {
       break;
     }
   }
-  if (count > 1) EXPECT_GT(plain_checked, static_cast<int>(count / 3));
+  if (count > 1) {
+    EXPECT_GT(plain_checked, static_cast<int>(count / 3));
+  }
 }
 
 TEST(RandomRunTest, SameSeedSameRun) {

@@ -449,7 +449,9 @@ TEST(RunEngineTest, DeadlineMissIsRecordedAtTheDeadline) {
   EXPECT_TRUE(h.Step("slow").deadline_missed);
   EXPECT_FALSE(h.Step("fast").deadline_missed);
   for (const RunEvent& e : h.events()) {
-    if (e.type == EventType::kDeadlineMissed) EXPECT_EQ(e.time.count(), 1200'000);
+    if (e.type == EventType::kDeadlineMissed) {
+      EXPECT_EQ(e.time.count(), 1200'000);
+    }
   }
   EXPECT_EQ(h.Count(EventType::kDeadlineMissed), 1);
   EXPECT_EQ(h.state().phase(), RunPhase::kSucceeded);  // recorded, not fatal

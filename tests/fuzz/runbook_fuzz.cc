@@ -13,17 +13,22 @@
 
 namespace {
 
-// Aborts with the broken invariant on stderr, so a crash the fuzzer finds explains itself.
-void FuzzCheck(bool ok, const char* what, std::string_view detail = {}) {
-  if (ok) return;
-  if (detail.empty()) {
-    std::fprintf(stderr, "fuzz invariant broken: %s\n", what);
-  } else {
-    std::fprintf(stderr, "fuzz invariant broken: %s: %.*s\n", what, static_cast<int>(detail.size()),
-                 detail.data());
+// Reports the broken invariant on stderr and aborts, so a crash the fuzzer finds explains
+// itself.
+[[noreturn]] void FuzzFailed(const char* condition, const char* what, std::string_view detail) {
+  std::fprintf(stderr, "fuzz assertion failed: %s (%s)", what, condition);
+  if (!detail.empty()) {
+    std::fprintf(stderr, ": %.*s", static_cast<int>(detail.size()), detail.data());
   }
+  std::fputc('\n', stderr);
   std::abort();
 }
+
+// Asserts an invariant of the loader, validator or planner on every input.
+#define FUZZ_ASSERT(condition, what, detail)                        \
+  do {                                                              \
+    if (!(condition)) FuzzFailed(#condition, (what), (detail));     \
+  } while (false)
 
 }  // namespace
 
@@ -33,19 +38,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tminus::Runbook runbook = tminus::LoadRunbook(text, &diagnostics);
   tminus::ValidateRunbook(runbook, {}, &diagnostics);
   for (const tminus::Diagnostic& d : diagnostics.all()) {
-    FuzzCheck(!d.message.empty(), "diagnostic without a message");
-    FuzzCheck(d.loc.line >= 1 && d.loc.column >= 1, "diagnostic without a line/column", d.message);
+    FUZZ_ASSERT(!d.message.empty(), "diagnostic without a message", "");
+    FUZZ_ASSERT(d.loc.line >= 1 && d.loc.column >= 1, "diagnostic without a line/column", d.message);
   }
   if (!diagnostics.has_errors()) {
     const tminus::StepGraph graph = tminus::StepGraph::Build(runbook);
-    FuzzCheck(graph.acyclic(), "graph has a cycle but no error was reported");
+    FUZZ_ASSERT(graph.acyclic(), "graph has a cycle but no error was reported", "");
     auto plan = tminus::MakePlan(runbook, graph);
     if (plan.ok()) {
-      FuzzCheck(plan->steps.size() == runbook.steps.size(),
-                "plan and runbook have different step counts");
+      FUZZ_ASSERT(plan->steps.size() == runbook.steps.size(),
+                  "plan and runbook have different step counts", "");
       for (size_t i = 0; i < plan->steps.size(); ++i) {
         const tminus::PlannedStep& p = plan->steps[i];
-        FuzzCheck(p.slack.count() >= 0 && p.end >= p.start,
+        FUZZ_ASSERT(p.slack.count() >= 0 && p.end >= p.start,
                   "plan step has negative slack or ends before it starts",
                   runbook.steps[i].id.value);
       }

@@ -51,8 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (size_t i = 0; i < plan->steps.size(); ++i) {
         const tminus::PlannedStep& p = plan->steps[i];
         FUZZ_ASSERT(p.slack.count() >= 0 && p.end >= p.start,
-                  "plan step has negative slack or ends before it starts",
-                  runbook.steps[i].id.value);
+                    "plan step has negative slack or ends before it starts",
+                    runbook.steps[i].id.value);
       }
     }
   }

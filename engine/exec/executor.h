@@ -45,6 +45,8 @@ struct ActionResult {
   Millis duration{0};
   std::string stdout_tail;  // the last bytes of output (capped), secrets redacted
   std::string stderr_tail;
+  // Recover() only: the attempt could not be reached again (see Recover).
+  bool unrecovered = false;
 };
 
 class Executor {
@@ -60,6 +62,19 @@ class Executor {
   // False for an executor that runs nothing (simulation). Its requests then carry only
   // the attempt (ids, target, timeout): no substitution, argv, shell, probe or env.
   virtual bool RunsActions() const { return true; }
+  // After a coordinator restart: `request` was dispatched before the stop and its result
+  // was never journaled. Calls `done` exactly once (possibly on another thread): with the
+  // attempt's real outcome when the executor can still reach it (an agent still runs it or
+  // holds its result: re-attached), or with `unrecovered` set, after at most `grace`, when
+  // it cannot. An executor whose attempts die with the coordinator (local processes, a
+  // simulation) cannot recover anything.
+  virtual void Recover(const ActionRequest& request, Millis grace, Done done) {
+    (void)grace;
+    ActionResult r;
+    r.unrecovered = true;
+    r.error = "the attempt ran on the coordinator's host and stopped with it";
+    done(std::move(r));
+  }
 };
 
 }  // namespace tminus

@@ -80,6 +80,7 @@ absl::Status RunEngine::Start() {
   e.t0_ms = t0_.count();
   e.t0_known = options_.t0_known;
   e.mode = options_.mode;
+  e.run_id = options_.run_id;
   if (!Emit(std::move(e), /*sync=*/true)) return halted_;
   not_before_.assign(graph_.size(), kNoTime);
   for (int i = 0; i < graph_.size(); ++i) {
@@ -243,6 +244,15 @@ void RunEngine::OnResult(int step, int attempt, bool rollback, ActionResult resu
   } else {
     AttemptFailed(step, result);
   }
+}
+
+void RunEngine::ReportLate(const std::string& step_id, int attempt, bool rollback,
+                           ActionResult result) {
+  const int step = graph_.Find(step_id);
+  if (step < 0 || attempt <= 0) return;
+  int& in_flight = (rollback ? rollback_in_flight_ : run_in_flight_)[step];
+  if (in_flight == attempt) return;  // not late: the executor still owes this result
+  OnResult(step, attempt, rollback, std::move(result));
 }
 
 void RunEngine::AttemptFailed(int step, const ActionResult& result) {

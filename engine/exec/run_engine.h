@@ -39,6 +39,8 @@ struct RunOptions {
   // The runbook's text, recorded in run_started with its SHA-256.
   std::string runbook_text;
   std::string runbook_sha256;
+  // Live runs: the run's id, sent to agents with every dispatch and kept in run_started.
+  std::string run_id;
   // Decisions and dispatches are synced to the journal before they are acted on. A
   // simulation acts on nothing outside itself, so it may group-commit everything.
   bool sync_decisions = true;
@@ -73,6 +75,10 @@ class RunEngine {
                         const std::string& reason);
   absl::Status Abort(const std::string& person, const std::string& reason);
   absl::Status Rollback(const std::string& person, bool force, const std::string& reason);
+
+  // A result an executor received for an attempt it had already reported (an agent given
+  // up for lost that came back): journaled as late, changes nothing.
+  void ReportLate(const std::string& step_id, int attempt, bool rollback, ActionResult result);
 
   const RunState& state() const { return state_; }
   // Moves the state out when the engine is done with it (it must not be used after).

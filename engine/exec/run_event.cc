@@ -61,6 +61,7 @@ std::string EncodePayload(const RunEvent& e, const Runbook& runbook) {
       j.Add("name", runbook.name.value);
       if (e.t0_known) j.Add("t0_ms", static_cast<int64_t>(e.t0_ms));
       j.Add("mode", e.mode);
+      if (!e.run_id.empty()) j.Add("run_id", e.run_id);
       break;
     case EventType::kStepState:
       j.Add("state", StepStateName(e.state));
@@ -161,6 +162,7 @@ absl::StatusOr<RunEvent> DecodeEvent(const std::string& type, const std::string&
         e.t0_known = j.contains("t0_ms");
         e.t0_ms = j.value("t0_ms", int64_t{0});
         e.mode = j.value("mode", "");
+        e.run_id = j.value("run_id", "");
         break;
       case EventType::kStepState: {
         auto state = StepStateFromName(j.value("state", ""));

@@ -71,6 +71,7 @@ struct RunEvent {
   int64_t t0_ms = 0;
   bool t0_known = false;
   std::string mode;  // "simulate", "run", "rehearsal"
+  std::string run_id;  // live runs: the id agents see in every dispatch ("" in simulate)
   // kRunEnded
   RunPhase phase = RunPhase::kRunning;
   std::string chain_head;

@@ -69,7 +69,7 @@ void SimulatedOperator::OnEvent(const RunEvent& event, const RunState& state) {
       // A refused or failed rollback ends the simulation failed.
       scheduler_->Post([this] {
         if (!engine_->state().ended()) {
-          engine_->Abort("operator", "simulated operator ends the run after the rollback stopped")
+          engine_->Abort("operator", how_ + " operator ends the run after the rollback stopped")
               .IgnoreError();
         }
       });
@@ -92,7 +92,7 @@ void SimulatedOperator::SignOffLater(int step) {
     if (entries.empty()) entries.push_back(s.owner);
     for (const std::string& person : Pick(entries, s.signoff.quorum.value, {})) {
       if (engine_->state().step(step).state != StepState::kAwaitingSignoff) break;
-      engine_->SignOff(s.id.value, person, "simulated sign-off").IgnoreError();
+      engine_->SignOff(s.id.value, person, how_ + " sign-off").IgnoreError();
     }
   });
 }
@@ -129,13 +129,13 @@ void SimulatedOperator::DecideLater(int gate) {
     if (plan.decision == ScenarioGate::Kind::kNogo) {
       Quorum one;
       for (const std::string& person : Pick(s.gate->approvers, one, exclude)) {
-        engine_->Decide(s.id.value, person, Decision::kNogo, "no-go (simulated)").IgnoreError();
+        engine_->Decide(s.id.value, person, Decision::kNogo, "no-go (" + how_ + ")").IgnoreError();
       }
       return;
     }
     for (const std::string& person : Pick(s.gate->approvers, s.gate->quorum.value, exclude)) {
       if (engine_->state().step(gate).state != StepState::kAwaitingSignoff) break;
-      engine_->Decide(s.id.value, person, Decision::kGo, "go (simulated)").IgnoreError();
+      engine_->Decide(s.id.value, person, Decision::kGo, "go (" + how_ + ")").IgnoreError();
     }
   });
 }
@@ -147,14 +147,14 @@ void SimulatedOperator::AnswerPause(int step) {
     if (engine_->state().ended()) return;
     switch (action) {
       case PauseAction::kAbort:
-        engine_->Abort("operator", "simulated operator aborts at the pause of '" + id + "'").IgnoreError();
+        engine_->Abort("operator", how_ + " operator aborts at the pause of '" + id + "'").IgnoreError();
         break;
       case PauseAction::kRollback:
-        engine_->Rollback("operator", false, "simulated operator rolls back at the pause of '" + id + "'")
+        engine_->Rollback("operator", false, how_ + " operator rolls back at the pause of '" + id + "'")
             .IgnoreError();
         break;
       case PauseAction::kSkip:
-        engine_->Skip(id, "operator", "simulated operator skips the failed step").IgnoreError();
+        engine_->Skip(id, "operator", how_ + " operator skips the failed step").IgnoreError();
         break;
     }
   });

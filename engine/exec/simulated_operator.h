@@ -15,8 +15,11 @@ namespace tminus {
 
 class SimulatedOperator : public RunObserver {
  public:
-  SimulatedOperator(RunEngine* engine, const Scenario& scenario, Scheduler* scheduler)
-      : engine_(engine), scenario_(scenario), scheduler_(scheduler) {}
+  // `how` names these people in the journal's comments and reasons: "simulated", or
+  // "automatic" when a live demo run asked for automatic sign-offs.
+  SimulatedOperator(RunEngine* engine, const Scenario& scenario, Scheduler* scheduler,
+                    std::string how = "simulated")
+      : engine_(engine), scenario_(scenario), scheduler_(scheduler), how_(std::move(how)) {}
 
   void OnEvent(const RunEvent& event, const RunState& state) override;
 
@@ -31,6 +34,7 @@ class SimulatedOperator : public RunObserver {
   RunEngine* engine_;
   const Scenario& scenario_;
   Scheduler* scheduler_;
+  const std::string how_;
 };
 
 }  // namespace tminus

@@ -1,0 +1,415 @@
+#include "coordinator/agent_hub.h"
+
+#include <atomic>
+#include <deque>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace tminus {
+namespace {
+
+constexpr uint32_t kProtocolVersion = 1;
+
+// The verified client certificate's common name, "" without one.
+std::string CertificateIdentity(grpc::CallbackServerContext* context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return "";
+  std::vector<grpc::string_ref> names = auth->FindPropertyValues("x509_common_name");
+  if (names.empty()) return "";
+  return std::string(names.front().data(), names.front().size());
+}
+
+bool ValidAgentId(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+std::string Seconds(std::chrono::milliseconds d) {
+  return absl::StrCat(d.count() / 1000.0, "s");
+}
+
+}  // namespace
+
+// One agent's stream. Reference-counted so the hub can send to it without holding its own
+// lock across a gRPC call: gRPC may run reactions inline from inside a Start* call, and a
+// reaction may call back into the hub.
+class AgentHub::Stream : public grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage> {
+ public:
+  Stream(AgentHub* hub, grpc::CallbackServerContext* context)
+      : hub_(hub), context_(context), peer_(context->peer()),
+        identity_(CertificateIdentity(context)) {
+    if (hub_->options_.require_certificate && identity_.empty()) {
+      hub_->Log(absl::StrCat("refused a connection from ", peer_,
+                             ": it presented no valid client certificate"));
+      End(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                       "a client certificate signed by the coordinator's CA is required"),
+          false);
+      return;
+    }
+    StartRead(&in_);
+  }
+
+  const std::string& peer() const { return peer_; }
+  const std::string& agent() const { return agent_; }
+
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // Queues a message; false once the stream is ending.
+  bool Send(v1::CoordinatorMessage message) {
+    const v1::CoordinatorMessage* start = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (ending_) return false;
+      out_.push_back(std::move(message));
+      if (!writing_) {
+        writing_ = true;
+        start = &out_.front();
+      }
+    }
+    if (start != nullptr) StartWrite(start);
+    return true;
+  }
+
+  // Ends the stream with `status`. `cancel` first cancels the call, for a peer that may no
+  // longer read (a pending write would otherwise hold the Finish back).
+  void End(grpc::Status status, bool cancel) {
+    bool finish_now = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (ending_) return;
+      ending_ = true;
+      if (writing_) {
+        finish_wanted_ = std::move(status);
+      } else {
+        finish_now = true;
+      }
+    }
+    if (cancel) context_->TryCancel();
+    if (finish_now) Finish(status);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      End(grpc::Status::OK, false);
+      return;
+    }
+    if (agent_.empty()) {
+      if (!in_.has_hello()) {
+        hub_->Log(absl::StrCat("refused a connection from ", peer_, ": its first message was not a Hello"));
+        End(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a Hello"),
+            false);
+        return;
+      }
+      AgentInfo info;
+      grpc::Status admitted = hub_->Admit(this, in_.hello(), identity_, &info);
+      if (!admitted.ok()) {
+        hub_->Log(absl::StrCat("refused agent '", in_.hello().agent_id(), "' from ", peer_, ": ",
+                               admitted.error_message()));
+        End(admitted, false);
+        return;
+      }
+    } else {
+      hub_->Deliver(this, in_);
+    }
+    StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    const v1::CoordinatorMessage* next = nullptr;
+    std::optional<grpc::Status> finish;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      out_.pop_front();
+      writing_ = false;
+      if (finish_wanted_) {
+        finish = std::move(finish_wanted_);
+        finish_wanted_.reset();
+      } else if (!ok) {
+        out_.clear();
+      } else if (!ending_ && !out_.empty()) {
+        writing_ = true;
+        next = &out_.front();
+      }
+    }
+    if (finish) {
+      Finish(*finish);
+    } else if (next != nullptr) {
+      StartWrite(next);
+    }
+  }
+
+  void OnDone() override {
+    hub_->StreamDone(this);
+    Unref();
+  }
+
+ private:
+  friend class AgentHub;
+
+  AgentHub* const hub_;
+  grpc::CallbackServerContext* const context_;
+  const std::string peer_;
+  const std::string identity_;
+  std::string agent_;  // set once admitted (on the reading thread)
+  v1::AgentMessage in_;
+  std::atomic<int> refs_{1};
+
+  std::mutex mutex_;
+  std::deque<v1::CoordinatorMessage> out_;  // front is being written while writing_
+  bool writing_ = false;
+  bool ending_ = false;
+  std::optional<grpc::Status> finish_wanted_;
+};
+
+class AgentHub::Service : public v1::AgentLink::CallbackService {
+ public:
+  explicit Service(AgentHub* hub) : hub_(hub) {}
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage>* Connect(
+      grpc::CallbackServerContext* context) override {
+    return new Stream(hub_, context);
+  }
+
+ private:
+  AgentHub* hub_;
+};
+
+AgentHub::AgentHub(AgentHubOptions options)
+    : options_(std::move(options)), service_(std::make_unique<Service>(this)) {}
+
+AgentHub::~AgentHub() { Shutdown(); }
+
+grpc::Service* AgentHub::service() { return service_.get(); }
+
+void AgentHub::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+void AgentHub::Start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (heartbeat_thread_.joinable() || stopping_) return;
+  heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
+}
+
+void AgentHub::Shutdown() {
+  std::vector<Stream*> streams;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    for (auto& [id, entry] : agents_) {
+      if (entry.stream != nullptr) {
+        entry.stream->Ref();
+        streams.push_back(entry.stream);
+      }
+    }
+  }
+  wake_.notify_all();
+  for (Stream* s : streams) {
+    s->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the coordinator is stopping"), true);
+    s->Unref();
+  }
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+}
+
+grpc::Status AgentHub::Admit(Stream* stream, const v1::Hello& hello,
+                             const std::string& cert_identity, AgentInfo* info) {
+  if (hello.protocol_version() != kProtocolVersion) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("this coordinator speaks protocol version ", kProtocolVersion,
+                                     "; the agent speaks version ", hello.protocol_version()));
+  }
+  if (!ValidAgentId(hello.agent_id())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the agent id must be 1 to 128 printable characters without spaces");
+  }
+  if (options_.require_certificate && cert_identity != hello.agent_id()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        absl::StrCat("agent id '", hello.agent_id(),
+                                     "' does not match its certificate's common name '",
+                                     cert_identity, "'"));
+  }
+  info->id = hello.agent_id();
+  info->labels.insert(hello.labels().begin(), hello.labels().end());
+  info->version = hello.version();
+  info->peer = stream->peer();
+  info->max_concurrent = static_cast<int>(hello.max_concurrent());
+  info->connected_at = std::chrono::system_clock::now();
+
+  Stream* replaced = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the coordinator is stopping");
+    }
+    const auto now = std::chrono::steady_clock::now();
+    Entry& entry = agents_[info->id];
+    if (entry.stream != nullptr) {
+      if (now - entry.last_heard < options_.heartbeat_timeout) {
+        return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
+                            absl::StrCat("agent '", info->id, "' is already connected from ",
+                                         entry.stream->peer()));
+      }
+      replaced = entry.stream;  // silent for longer than the timeout: the newcomer wins
+      replaced->Ref();
+    }
+    stream->agent_ = info->id;
+    entry.stream = stream;
+    entry.info = *info;
+    entry.last_heard = now;
+  }
+  if (replaced != nullptr) {
+    replaced->End(grpc::Status(grpc::StatusCode::ABORTED, "replaced by a newer connection"), true);
+    replaced->Unref();
+  }
+  v1::CoordinatorMessage welcome;
+  welcome.mutable_welcome()->set_coordinator_id(options_.coordinator_id);
+  welcome.mutable_welcome()->set_run_id(options_.run_id);
+  welcome.mutable_welcome()->set_heartbeat_interval_ms(
+      static_cast<uint32_t>(options_.heartbeat_interval.count()));
+  welcome.mutable_welcome()->set_heartbeat_timeout_ms(
+      static_cast<uint32_t>(options_.heartbeat_timeout.count()));
+  stream->Send(std::move(welcome));
+
+  std::string labels;
+  for (const auto& [k, v] : info->labels) absl::StrAppend(&labels, labels.empty() ? "" : ",", k, "=", v);
+  Log(absl::StrCat("agent '", info->id, "' connected from ", info->peer,
+                   labels.empty() ? "" : " (" + labels + ")",
+                   hello.known_attempts_size() > 0
+                       ? absl::StrCat(", reporting ", hello.known_attempts_size(), " known attempts")
+                       : ""));
+  if (listener_ != nullptr) {
+    std::vector<v1::KnownAttempt> known(hello.known_attempts().begin(), hello.known_attempts().end());
+    listener_->OnAgentConnected(*info, known);
+  }
+  return grpc::Status::OK;
+}
+
+void AgentHub::Heard(Stream* stream) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = agents_.find(stream->agent());
+  if (it != agents_.end() && it->second.stream == stream) {
+    it->second.last_heard = std::chrono::steady_clock::now();
+  }
+}
+
+void AgentHub::Deliver(Stream* stream, const v1::AgentMessage& message) {
+  Heard(stream);
+  if (listener_ == nullptr) return;
+  switch (message.kind_case()) {
+    case v1::AgentMessage::kAccepted:
+      listener_->OnAgentAccepted(stream->agent(), message.accepted());
+      break;
+    case v1::AgentMessage::kResult:
+      listener_->OnAgentResult(stream->agent(), message.result());
+      break;
+    case v1::AgentMessage::kHeartbeat:
+    case v1::AgentMessage::kHello:  // a second Hello changes nothing
+    case v1::AgentMessage::KIND_NOT_SET:
+      break;
+  }
+}
+
+void AgentHub::StreamDone(Stream* stream) {
+  if (stream->agent().empty()) return;
+  bool was_current = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = agents_.find(stream->agent());
+    if (it != agents_.end() && it->second.stream == stream) {
+      it->second.stream = nullptr;  // it has the heartbeat timeout to come back
+      was_current = !stopping_;
+    }
+  }
+  if (was_current) {
+    Log(absl::StrCat("agent '", stream->agent(), "' disconnected; its attempts are kept for ",
+                     Seconds(options_.heartbeat_timeout), " for it to come back"));
+  }
+}
+
+bool AgentHub::Send(const std::string& agent, v1::CoordinatorMessage message) {
+  Stream* stream = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = agents_.find(agent);
+    if (it == agents_.end() || it->second.stream == nullptr) return false;
+    stream = it->second.stream;
+    stream->Ref();
+  }
+  const bool sent = stream->Send(std::move(message));
+  stream->Unref();
+  return sent;
+}
+
+std::vector<AgentInfo> AgentHub::Connected() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<AgentInfo> out;
+  for (const auto& [id, entry] : agents_) {
+    if (entry.stream != nullptr) out.push_back(entry.info);
+  }
+  return out;
+}
+
+size_t AgentHub::ConnectedCount() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t n = 0;
+  for (const auto& [id, entry] : agents_) n += entry.stream != nullptr ? 1 : 0;
+  return n;
+}
+
+void AgentHub::HeartbeatLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, options_.heartbeat_interval);
+    if (stopping_) break;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<Stream*> beat;
+    std::vector<Stream*> silent;
+    std::vector<std::string> lost;
+    for (auto it = agents_.begin(); it != agents_.end();) {
+      Entry& entry = it->second;
+      if (now - entry.last_heard > options_.heartbeat_timeout) {
+        lost.push_back(it->first);
+        if (entry.stream != nullptr) {
+          entry.stream->Ref();
+          silent.push_back(entry.stream);
+        }
+        it = agents_.erase(it);
+        continue;
+      }
+      if (entry.stream != nullptr) {
+        entry.stream->Ref();
+        beat.push_back(entry.stream);
+      }
+      ++it;
+    }
+    lock.unlock();
+    v1::CoordinatorMessage heartbeat;
+    heartbeat.mutable_heartbeat()->set_sent_unix_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    for (Stream* s : beat) {
+      s->Send(heartbeat);
+      s->Unref();
+    }
+    for (Stream* s : silent) {
+      s->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "no heartbeat from the agent"), true);
+      s->Unref();
+    }
+    const std::string why = absl::StrCat("nothing heard from it for ", Seconds(options_.heartbeat_timeout));
+    for (const std::string& id : lost) {
+      Log(absl::StrCat("agent '", id, "' lost: ", why));
+      if (listener_ != nullptr) listener_->OnAgentLost(id, why);
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace tminus

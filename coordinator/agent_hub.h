@@ -1,0 +1,116 @@
+// The coordinator's side of the agent protocol (proto/tminus/v1/agent.proto): the
+// AgentLink service, one stream per connected agent, the Hello/Welcome handshake, and
+// heartbeats both ways. It knows nothing of runs: what agents say goes to an AgentListener
+// (the agent executor), and what the coordinator has to say goes out through Send().
+//
+// Threads: gRPC calls the stream reactions on its own threads; the hub's heartbeat thread
+// sends heartbeats and notices silent agents. The listener is called from those threads,
+// never with the hub's lock held, and must not block: it translates and posts.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tminus/v1/agent.grpc.pb.h"
+
+namespace tminus {
+
+// An agent as it introduced itself.
+struct AgentInfo {
+  std::string id;
+  std::map<std::string, std::string> labels;
+  std::string version;
+  std::string peer;  // "ipv4:10.0.0.5:53122"
+  int max_concurrent = 0;
+  std::chrono::system_clock::time_point connected_at;
+};
+
+class AgentListener {
+ public:
+  virtual ~AgentListener() = default;
+  // An agent's Hello was accepted; `known` lists the attempts it still runs or holds
+  // results for. Called before any other message of the stream is delivered.
+  virtual void OnAgentConnected(const AgentInfo& agent,
+                                const std::vector<v1::KnownAttempt>& known) = 0;
+  virtual void OnAgentAccepted(const std::string& agent, const v1::Accepted& accepted) = 0;
+  virtual void OnAgentResult(const std::string& agent, const v1::Result& result) = 0;
+  // Nothing was heard from the agent for the heartbeat timeout (its stream is closed, or
+  // open but silent): whatever it was running is lost unless it comes back and reports.
+  virtual void OnAgentLost(const std::string& agent, const std::string& why) = 0;
+};
+
+struct AgentHubOptions {
+  std::string coordinator_id = "tminus";
+  std::string run_id;
+  std::chrono::milliseconds heartbeat_interval{5000};
+  std::chrono::milliseconds heartbeat_timeout{15000};
+  // With mutual TLS: every agent must present a certificate and its common name must equal
+  // the agent id in its Hello.
+  bool require_certificate = false;
+  // Where the hub says what happened to connections ("agent-a connected from ...").
+  std::function<void(const std::string&)> log;
+};
+
+class AgentHub {
+ public:
+  explicit AgentHub(AgentHubOptions options);
+  ~AgentHub();
+  AgentHub(const AgentHub&) = delete;
+  AgentHub& operator=(const AgentHub&) = delete;
+
+  // The service to register with a grpc::ServerBuilder.
+  grpc::Service* service();
+  // Set before the server starts.
+  void SetListener(AgentListener* listener) { listener_ = listener; }
+  // Starts the heartbeat thread.
+  void Start();
+  // Ends every stream (agents will dial again) and stops the heartbeat thread. Call before
+  // shutting down the gRPC server.
+  void Shutdown();
+
+  // Queues `message` for the agent; false when it is not connected now.
+  bool Send(const std::string& agent, v1::CoordinatorMessage message);
+  // The agents connected now.
+  std::vector<AgentInfo> Connected() const;
+  size_t ConnectedCount() const;
+
+  class Stream;  // one agent's stream (agent_hub.cc)
+
+ private:
+  class Service;
+  friend class Stream;
+
+  // From the streams.
+  grpc::Status Admit(Stream* stream, const v1::Hello& hello, const std::string& cert_identity,
+                     AgentInfo* info);
+  void Heard(Stream* stream);
+  void Deliver(Stream* stream, const v1::AgentMessage& message);
+  void StreamDone(Stream* stream);
+  void Log(const std::string& line) const;
+
+  void HeartbeatLoop();
+
+  const AgentHubOptions options_;
+  std::unique_ptr<Service> service_;
+  AgentListener* listener_ = nullptr;
+
+  struct Entry {
+    Stream* stream = nullptr;  // null while disconnected (waiting to come back or be lost)
+    AgentInfo info;
+    std::chrono::steady_clock::time_point last_heard;
+  };
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::map<std::string, Entry> agents_;
+  std::thread heartbeat_thread_;
+};
+
+}  // namespace tminus

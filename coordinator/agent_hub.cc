@@ -78,21 +78,23 @@ class AgentHub::Stream : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Co
     return true;
   }
 
-  // Ends the stream with `status`. `cancel` first cancels the call, for a peer that may no
-  // longer read (a pending write would otherwise hold the Finish back).
+  // Ends the stream with `status`. With `cancel`, a write still pending (a peer that may
+  // no longer read) is cancelled rather than waited for, since it would hold the Finish back.
   void End(grpc::Status status, bool cancel) {
     bool finish_now = false;
+    bool cancel_now = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (ending_) return;
       ending_ = true;
       if (writing_) {
         finish_wanted_ = std::move(status);
+        cancel_now = cancel;
       } else {
         finish_now = true;
       }
     }
-    if (cancel) context_->TryCancel();
+    if (cancel_now) context_->TryCancel();
     if (finish_now) Finish(status);
   }
 

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "tools/cli/audit_command.h"
+#include "tools/cli/certs_command.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/terminal.h"
 
@@ -53,6 +54,26 @@ int main(int argc, char** argv) {
   export_cmd->add_option("JOURNAL", export_args.journal, "Journal file")->required();
   export_cmd->add_option("--format", export_args.format, "jsonl or csv")->required();
 
+#ifdef TMINUS_CERTS
+  CLI::App* certs_cmd = app.add_subcommand("certs", "Make the CA and certificates for mutual TLS");
+  certs_cmd->require_subcommand(1);
+  CertsInitArgs certs_init;
+  CLI::App* certs_init_cmd = certs_cmd->add_subcommand(
+      "init", "Create a CA, the coordinator's certificate and a folder per agent in DIR");
+  certs_init_cmd->add_option("DIR", certs_init.dir, "Folder to create (mode 0700)")->required();
+  certs_init_cmd->add_option("--agent", certs_init.agents, "An agent id (repeat for more)")
+      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  certs_init_cmd->add_option("--host", certs_init.hosts,
+                             "A name or IP address agents dial the coordinator by (repeat for "
+                             "more; localhost, 127.0.0.1 and ::1 are always included)")
+      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  CertsAddAgentArgs certs_add;
+  CLI::App* certs_add_cmd =
+      certs_cmd->add_subcommand("add-agent", "Issue more agents' certificates from the CA in DIR");
+  certs_add_cmd->add_option("DIR", certs_add.dir, "The folder 'certs init' created")->required();
+  certs_add_cmd->add_option("ID", certs_add.agents, "Agent ids")->required();
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -67,5 +88,9 @@ int main(int argc, char** argv) {
   if (*simulate_cmd) return RunSimulate(simulate, io);
   if (*verify_cmd) return RunAuditVerify(verify, io);
   if (*export_cmd) return RunAuditExport(export_args, io);
+#ifdef TMINUS_CERTS
+  if (*certs_init_cmd) return RunCertsInit(certs_init, io);
+  if (*certs_add_cmd) return RunCertsAddAgent(certs_add, io);
+#endif
   return kExitUsage;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "net/peer_identity.h"
 
 namespace tminus {
 namespace {
@@ -15,10 +16,7 @@ constexpr uint32_t kProtocolVersion = 1;
 // The verified client certificate's common name, "" without one.
 std::string CertificateIdentity(grpc::CallbackServerContext* context) {
   std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
-  if (auth == nullptr || !auth->IsPeerAuthenticated()) return "";
-  std::vector<grpc::string_ref> names = auth->FindPropertyValues("x509_common_name");
-  if (names.empty()) return "";
-  return std::string(names.front().data(), names.front().size());
+  return auth == nullptr ? "" : net::PeerAgentId(*auth);
 }
 
 bool ValidAgentId(const std::string& id) {

@@ -307,6 +307,7 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
   };
   scheduler.Post([&] {
     absl::Status started = engine.Start();
+    if (!started.ok() && config.log) config.log(std::string(started.message()));
     if (!started.ok()) scheduler.Stop();
     tick();
   });

@@ -8,6 +8,9 @@
 #include "tools/cli/audit_command.h"
 #include "tools/cli/certs_command.h"
 #include "tools/cli/commands.h"
+#ifdef TMINUS_LIVE
+#include "tools/cli/live_command.h"
+#endif
 #include "tools/cli/terminal.h"
 
 int main(int argc, char** argv) {
@@ -40,6 +43,43 @@ int main(int argc, char** argv) {
   simulate_cmd->add_option("--t0", simulate.t0, "T0 (ISO 8601 with offset), overriding window.start");
   simulate_cmd->add_option("--journal", simulate.journal, "Write the run's journal to this new file");
   simulate_cmd->add_flag("--json", simulate.json, "Machine-readable output");
+
+#ifdef TMINUS_LIVE
+  auto add_coordinator_flags = [](CLI::App* cmd, CoordinatorArgs& c) {
+    cmd->add_option("--listen", c.listen,
+                    "Address the agents connect to (default 127.0.0.1:7441 when a step runs on agents)");
+    cmd->add_option("--tls-dir", c.tls_dir,
+                    "Mutual TLS: ca.crt, coordinator.crt and coordinator.key (see 'tminus certs init')");
+    cmd->add_flag("--insecure", c.insecure, "Plaintext agent connections, on a loopback address only");
+    cmd->add_flag("--auto-signoff", c.auto_signoff,
+                  "DEMO ONLY: sign off manual steps and approve gates automatically, and answer a "
+                  "paused failure with a rollback; every such act is journaled as automatic");
+    cmd->add_option("--heartbeat-timeout", c.heartbeat_timeout,
+                    "An agent silent this long is lost and its attempts fail (default 15s)");
+    cmd->add_option("--wait-agents", c.wait_agents,
+                    "Before starting, wait (up to --agent-wait) until this many agents are connected");
+    cmd->add_option("--agent-wait", c.agent_wait,
+                    "Before starting, how long to wait for agents: every agent target needs one, and "
+                    "--wait-agents in all (default 10s)");
+    cmd->add_option("--recover-grace", c.recover_grace,
+                    "After a restart, how long agents have to report the attempts they still hold "
+                    "(default 15s)");
+  };
+  RunArgs run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Carry out a runbook for real (or rehearse it)");
+  run_cmd->add_option("FILE", run.file, "Runbook file")->required();
+  run_cmd->add_option("--journal", run.journal, "The run's journal: a new file")->required();
+  run_cmd->add_flag("--rehearsal", run.rehearsal,
+                    "Rehearse on the real clock: actions are simulated with their planned durations");
+  run_cmd->add_flag("--live-checks", run.live_checks, "In a rehearsal, run checks for real");
+  run_cmd->add_option("--t0", run.t0, "T0 (ISO 8601 with offset), overriding window.start");
+  add_coordinator_flags(run_cmd, run.coordinator);
+  ResumeArgs resume;
+  CLI::App* resume_cmd = app.add_subcommand(
+      "resume", "Continue a run after the coordinator stopped or crashed, from its journal");
+  resume_cmd->add_option("--journal", resume.journal, "The run's journal")->required();
+  add_coordinator_flags(resume_cmd, resume.coordinator);
+#endif
 
   CLI::App* audit_cmd = app.add_subcommand("audit", "Check or export a run's journal");
   audit_cmd->require_subcommand(1);
@@ -86,6 +126,9 @@ int main(int argc, char** argv) {
   if (*validate_cmd) return RunValidate(validate, io);
   if (*plan_cmd) return RunPlan(plan, io);
   if (*simulate_cmd) return RunSimulate(simulate, io);
+#ifdef TMINUS_LIVE
+  if (*run_cmd) return RunRun(run, io);
+#endif
   if (*verify_cmd) return RunAuditVerify(verify, io);
   if (*export_cmd) return RunAuditExport(export_args, io);
 #ifdef TMINUS_CERTS

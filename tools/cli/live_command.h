@@ -1,0 +1,39 @@
+// `tminus run` and `tminus resume`: the coordinator's live commands.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "tools/cli/commands.h"
+
+namespace tminus::cli {
+
+// What both live commands take about agents and people.
+struct CoordinatorArgs {
+  std::optional<std::string> listen;  // default 127.0.0.1:7441 when a step runs on agents
+  std::optional<std::string> tls_dir;
+  bool insecure = false;
+  bool auto_signoff = false;
+  std::string heartbeat_timeout = "15s";
+  std::string recover_grace = "15s";
+  int wait_agents = 0;
+  std::string agent_wait = "10s";
+};
+
+struct RunArgs {
+  std::string file;
+  std::string journal;
+  bool rehearsal = false;
+  bool live_checks = false;
+  std::optional<std::string> t0;
+  CoordinatorArgs coordinator;
+};
+int RunRun(const RunArgs& args, const Output& io);
+
+struct ResumeArgs {
+  std::string journal;
+  CoordinatorArgs coordinator;
+};
+int RunResume(const ResumeArgs& args, const Output& io);
+
+}  // namespace tminus::cli

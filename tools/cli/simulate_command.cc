@@ -84,6 +84,8 @@ std::string Describe(const RunEvent& e, const Runbook& rb) {
       return "rollback paused: " + e.reason;
     case EventType::kRunEnded:
       return std::string("run ended ") + RunPhaseName(e.phase) + " (" + e.reason + ")";
+    case EventType::kRunResumed:
+      return "resumed after a coordinator restart";
   }
   return "";
 }

@@ -82,15 +82,21 @@ absl::Status RunEngine::Start() {
   e.mode = options_.mode;
   e.run_id = options_.run_id;
   if (!Emit(std::move(e), /*sync=*/true)) return halted_;
-  not_before_.assign(graph_.size(), kNoTime);
-  for (int i = 0; i < graph_.size(); ++i) {
-    if (std::optional<EngineTime> t = InstantTime(runbook_.steps[i].not_before)) not_before_[i] = *t;
-  }
+  ComputeNotBefore();
   ScheduleDeadlines();
   for (int i = 0; i < graph_.size(); ++i) {
     if (graph_.needs(i).empty()) MaybeReady(i);
   }
   return halted_;
+}
+
+void RunEngine::ComputeNotBefore() {
+  not_before_.assign(graph_.size(), kNoTime);
+  for (int i = 0; i < graph_.size(); ++i) {
+    if (std::optional<EngineTime> t = InstantTime(runbook_.steps[i].not_before)) {
+      not_before_[i] = *t;
+    }
+  }
 }
 
 bool RunEngine::IsDone(int step) const { return done_[step] != 0; }
@@ -121,15 +127,19 @@ void RunEngine::MaybeReady(int step) {
   const EngineTime not_before = not_before_[step];
   if (not_before != kNoTime && not_before > scheduler_->Now()) {
     if (!SetState(step, StepState::kWaiting)) return;
-    scheduler_->At(not_before, [this, step] {
-      if (state_.step(step).state == StepState::kWaiting && !state_.ended() &&
-          !state_.rolling_back() && halted_.ok()) {
-        Begin(step);
-      }
-    });
+    ArmNotBefore(step);
     return;
   }
   Begin(step);
+}
+
+void RunEngine::ArmNotBefore(int step) {
+  scheduler_->At(not_before_[step], [this, step] {
+    if (state_.step(step).state == StepState::kWaiting && !state_.ended() &&
+        !state_.rolling_back() && halted_.ok()) {
+      Begin(step);
+    }
+  });
 }
 
 void RunEngine::Begin(int step) {
@@ -158,16 +168,20 @@ void RunEngine::Begin(int step) {
   }
 }
 
-void RunEngine::Dispatch(int step, int attempt, bool rollback) {
+void RunEngine::Dispatch(int step, int attempt, bool rollback, bool rerun) {
   const Step& s = runbook_.steps[step];
   const Action* action = rollback ? s.rollback.get() : s.run.get();
-  if (!rollback && !SetState(step, StepState::kRunning)) return;
+  if (rerun) {
+    RunEvent e = MakeEvent(EventType::kStepState, step, "re-run after the coordinator restarted");
+    e.state = StepState::kRunning;
+    e.attempt = attempt;
+    e.rerun = true;
+    if (!Emit(std::move(e), /*sync=*/false)) return;
+  } else if (!rollback && !SetState(step, StepState::kRunning)) {
+    return;
+  }
   Executor* executor = executors_(action->on.value);
-  ActionRequest request =
-      executor != nullptr && !executor->RunsActions()
-          ? BuildAttempt(s, *action, attempt, rollback)
-          : BuildRequest(runbook_, s, *action, attempt, rollback, options_.secrets);
-  request.step_index = step;
+  const ActionRequest request = RequestFor(step, attempt, rollback, executor);
   RunEvent e = MakeEvent(EventType::kDispatch, step);
   e.attempt = attempt;
   e.rollback = rollback;
@@ -184,18 +198,41 @@ void RunEngine::Dispatch(int step, int attempt, bool rollback) {
     });
     return;
   }
-  // The attempt packed in one word keeps the callback small enough to need no allocation.
-  const int64_t key = (static_cast<int64_t>(step) << 32) | (static_cast<int64_t>(attempt) << 1) |
-                      (rollback ? 1 : 0);
-  executor->Start(request, [this, key](ActionResult r) {
-    scheduler_->Post([this, key, r = std::move(r)]() mutable {
-      OnResult(static_cast<int>(key >> 32), static_cast<int>((key & 0xffffffff) >> 1), (key & 1) != 0,
-               std::move(r));
-    });
-  });
+  executor->Start(request, ReportTo(step, attempt, rollback, /*recovered=*/false));
 }
 
-void RunEngine::OnResult(int step, int attempt, bool rollback, ActionResult result) {
+ActionRequest RunEngine::RequestFor(int step, int attempt, bool rollback,
+                                    const Executor* executor) const {
+  const Step& s = runbook_.steps[step];
+  const Action* action = rollback ? s.rollback.get() : s.run.get();
+  ActionRequest request =
+      executor != nullptr && !executor->RunsActions()
+          ? BuildAttempt(s, *action, attempt, rollback)
+          : BuildRequest(runbook_, s, *action, attempt, rollback, options_.secrets);
+  request.step_index = step;
+  return request;
+}
+
+Executor::Done RunEngine::ReportTo(int step, int attempt, bool rollback, bool recovered) {
+  // The attempt packed in one word keeps the callback small enough to need no allocation.
+  const int64_t key = (static_cast<int64_t>(step) << 32) | (static_cast<int64_t>(attempt) << 2) |
+                      (recovered ? 2 : 0) | (rollback ? 1 : 0);
+  return [this, key](ActionResult r) {
+    scheduler_->Post([this, key, r = std::move(r)]() mutable {
+      const int step = static_cast<int>(key >> 32);
+      const int attempt = static_cast<int>((key & 0xffffffff) >> 2);
+      const bool rollback = (key & 1) != 0;
+      if ((key & 2) != 0) {
+        OnRecovered(step, attempt, rollback, std::move(r));
+      } else {
+        OnResult(step, attempt, rollback, std::move(r));
+      }
+    });
+  };
+}
+
+void RunEngine::OnResult(int step, int attempt, bool rollback, ActionResult result,
+                         const std::string& reason) {
   if (!halted_.ok()) return;
   const StepStatus& s = state_.step(step);
   int& in_flight = (rollback ? rollback_in_flight_ : run_in_flight_)[step];
@@ -206,7 +243,7 @@ void RunEngine::OnResult(int step, int attempt, bool rollback, ActionResult resu
   const int state_attempt = rollback ? s.rollback_attempt : s.attempt;
   const bool current =
       was_in_flight && !state_id.empty() && state_attempt == attempt && !state_.ended();
-  RunEvent e = MakeEvent(EventType::kResult, step);
+  RunEvent e = MakeEvent(EventType::kResult, step, reason);
   e.attempt = attempt;
   e.rollback = rollback;
   e.dispatch_id = current ? state_id : DispatchId(runbook_.steps[step].id.value, attempt, rollback);
@@ -215,6 +252,7 @@ void RunEngine::OnResult(int step, int attempt, bool rollback, ActionResult resu
   e.timed_out = result.timed_out;
   e.cancelled = result.cancelled;
   e.late = !current;
+  e.unrecovered = result.unrecovered;
   e.duration_ms = result.duration.count();
   e.error = result.error;
   e.stdout_tail = std::move(result.stdout_tail);
@@ -238,11 +276,13 @@ void RunEngine::OnResult(int step, int attempt, bool rollback, ActionResult resu
     }
     return;
   }
-  if (result.ok) {
+  if (result.unrecovered) {
+    LostAttempt(step);
+  } else if (result.ok) {
     if (!SetState(step, StepState::kSucceeded)) return;
     StepFinished(step);
   } else {
-    AttemptFailed(step, result);
+    AttemptFailed(step, scheduler_->Now());
   }
 }
 
@@ -255,14 +295,14 @@ void RunEngine::ReportLate(const std::string& step_id, int attempt, bool rollbac
   OnResult(step, attempt, rollback, std::move(result));
 }
 
-void RunEngine::AttemptFailed(int step, const ActionResult& result) {
+void RunEngine::AttemptFailed(int step, EngineTime failed_at) {
   const Step& s = runbook_.steps[step];
   const StepStatus& st = state_.step(step);
   const int attempts_in_series = st.attempt - st.series_start + 1;
   if (attempts_in_series <= s.retries.count.value) {
     const int next = st.attempt + 1;
     const Millis delay(s.retries.delay.value.count() * 1000);
-    scheduler_->At(scheduler_->Now() + delay, [this, step, next] {
+    scheduler_->At(failed_at + delay, [this, step, next] {
       const StepStatus& now = state_.step(step);
       if (now.state == StepState::kRunning && now.attempt + 1 == next && now.dispatch_id.empty() &&
           !state_.ended() && !state_.rolling_back() && halted_.ok()) {
@@ -271,7 +311,6 @@ void RunEngine::AttemptFailed(int step, const ActionResult& result) {
     });
     return;
   }
-  (void)result;
   ApplyFailurePolicy(step);
 }
 
@@ -301,9 +340,10 @@ void RunEngine::ApplyFailurePolicy(int step) {
 void RunEngine::ScheduleDeadlines() {
   for (int i = 0; i < graph_.size(); ++i) {
     const std::optional<EngineTime> deadline = InstantTime(runbook_.steps[i].deadline);
-    if (!deadline) continue;
+    // A resumed run has recorded some misses already.
+    if (!deadline || state_.step(i).deadline_missed) continue;
     scheduler_->At(*deadline, [this, i] {
-      if (state_.ended() || !halted_.ok() || Ended(i)) return;
+      if (state_.ended() || !halted_.ok() || Ended(i) || state_.step(i).deadline_missed) return;
       Emit(MakeEvent(EventType::kDeadlineMissed, i, "not finished by its deadline"),
            /*sync=*/false);
     });

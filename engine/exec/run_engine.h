@@ -48,6 +48,13 @@ struct RunOptions {
   std::map<std::string, std::string> secrets;
 };
 
+// How a run is taken over from its journal after a coordinator restart.
+struct ResumeOptions {
+  // How long an executor may take to say whether it can re-attach to an attempt that was in
+  // flight at the stop (Executor::Recover).
+  Millis recover_grace{30000};
+};
+
 // Runs one runbook on one strand. The executors and the scheduler it is given must outlive
 // it, and executors must be destroyed (or have reported every attempt) before the engine
 // is: an attempt's completion posts back to the engine's scheduler.
@@ -63,6 +70,13 @@ class RunEngine {
 
   // Records run_started and starts every step that is ready.
   absl::Status Start();
+  // Takes over a run that a stopped coordinator left unfinished, instead of Start():
+  // `journaled` is every event of its journal, in order, decoded against this engine's
+  // runbook (the copy the journal holds). Folds them into the state, records run_resumed
+  // (durably), finishes what the stop interrupted, re-arms the timers and asks the
+  // executors about every attempt that was in flight (see run_resume.cc). Fails when the
+  // events are not a run that started and has not ended.
+  absl::Status Resume(const std::vector<RunEvent>& journaled, const ResumeOptions& options);
 
   // People. Each returns OK, or the reason it was refused (recorded as a rejected event).
   absl::Status SignOff(const std::string& step, const std::string& person,
@@ -93,6 +107,7 @@ class RunEngine {
 
  private:
   friend class RunEngineTestPeer;
+  struct JournalFacts;  // what a resume learns from the journal beyond the state (run_resume.cc)
 
   bool Emit(RunEvent event, bool sync);
   bool SetState(int step, StepState to, bool sync = false, const std::string& reason = "",
@@ -105,19 +120,42 @@ class RunEngine {
   bool IsDone(int step) const;
   void StepFinished(int step);
   void MaybeReady(int step);
+  void ArmNotBefore(int step);
   void Begin(int step);
-  void Dispatch(int step, int attempt, bool rollback);
-  void OnResult(int step, int attempt, bool rollback, ActionResult result);
-  void AttemptFailed(int step, const ActionResult& result);
+  // `rerun`: the attempt replaces one lost in a coordinator restart (see LostAttempt).
+  void Dispatch(int step, int attempt, bool rollback, bool rerun = false);
+  // The request for one attempt, as `executor` (null: none reaches the target) takes it.
+  ActionRequest RequestFor(int step, int attempt, bool rollback, const Executor* executor) const;
+  // The callback an executor reports the attempt to: it posts the result to the strand.
+  Executor::Done ReportTo(int step, int attempt, bool rollback, bool recovered);
+  void OnResult(int step, int attempt, bool rollback, ActionResult result,
+                const std::string& reason = "");
+  // The failed attempt ended at `failed_at`: retry after the delay, or apply on_failure.
+  void AttemptFailed(int step, EngineTime failed_at);
   void ApplyFailurePolicy(int step);
+  void ComputeNotBefore();
   void ScheduleDeadlines();
   void CheckRunEnd();
   void EndRun(RunPhase phase, const std::string& reason);
   void CancelActiveSteps(const std::string& reason);
   void DoAbort(const std::string& actor, const std::string& reason);
+  // What an operator's abort does once recorded.
+  void AbortNow(const std::string& person, const std::string& reason);
+
+  // Resume (run_resume.cc).
+  void RestoreDone();
+  void RebuildRollback(const JournalFacts& facts);
+  void FinishInterrupted(const JournalFacts& facts);
+  void Recover(int step, bool rollback, Millis grace);
+  void OnRecovered(int step, int attempt, bool rollback, ActionResult result);
+  void LostAttempt(int step);
+  void ResumeStep(int step, const JournalFacts& facts);
+  void ResumeGate(int gate);
 
   // Gates and sign-offs.
   void OpenGate(int gate);
+  // What an open gate does next: decide itself, or wait for approvers until decide_by.
+  void ArmGate(int gate, EngineTime opened_at);
   void FinishGate(int gate, Decision decision, const std::string& actor, const std::string& reason,
                   bool override_used);
   bool CriteriaFailed(int gate, std::string* which) const;

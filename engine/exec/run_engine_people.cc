@@ -73,9 +73,13 @@ std::vector<std::string> RunEngine::ExcludedPeople(int gate) const {
 }
 
 void RunEngine::OpenGate(int gate) {
+  if (!SetState(gate, StepState::kAwaitingSignoff, false, "gate open")) return;
+  ArmGate(gate, scheduler_->Now());
+}
+
+void RunEngine::ArmGate(int gate, EngineTime opened_at) {
   const Step& s = runbook_.steps[gate];
   const GateSpec& g = *s.gate;
-  if (!SetState(gate, StepState::kAwaitingSignoff, false, "gate open")) return;
   std::string failed;
   const bool criteria_failed = CriteriaFailed(gate, &failed);
   if (criteria_failed && (!g.override_.value || g.approvers.empty())) {
@@ -85,7 +89,7 @@ void RunEngine::OpenGate(int gate) {
   if (g.approvers.empty()) {
     // The gate decides itself: go, since every criterion holds.
     if (options_.auto_gates_take_planned_duration && PlannedDuration(s).count() > 0) {
-      scheduler_->At(scheduler_->Now() + Millis(PlannedDuration(s).count() * 1000), [this, gate] {
+      scheduler_->At(opened_at + Millis(PlannedDuration(s).count() * 1000), [this, gate] {
         if (state_.step(gate).state == StepState::kAwaitingSignoff && !state_.ended() &&
             !state_.rolling_back()) {
           FinishGate(gate, Decision::kGo, "engine", "every criterion holds", false);
@@ -335,6 +339,10 @@ absl::Status RunEngine::MarkDone(const std::string& step_id, const std::string& 
                                  const std::string& reason) {
   const int step = FindStep(step_id);
   if (step < 0) return Reject(person, "mark_done", -1, "there is no step '" + step_id + "'");
+  if (state_.ended()) return Reject(person, "mark_done", step, "the run has ended");
+  // As for retry and skip: the rollback decides what is undone from the states it started
+  // with, so no step may become done under it.
+  if (state_.rolling_back()) return Reject(person, "mark_done", step, "a rollback is under way");
   if (state_.step(step).state != StepState::kUnknown) {
     return Reject(person, "mark_done", step,
                   "only a step in state unknown can be marked done; '" + step_id + "' is " +
@@ -351,18 +359,22 @@ absl::Status RunEngine::Abort(const std::string& person, const std::string& reas
   if (state_.ended()) return Reject(person, "abort", -1, "the run has already ended");
   if (reason.empty()) return Reject(person, "abort", -1, "aborting needs a reason");
   if (!Emit(OperatorEvent("abort", -1, person, reason), true)) return halted_;
+  AbortNow(person, reason);
+  return absl::OkStatus();
+}
+
+void RunEngine::AbortNow(const std::string& person, const std::string& reason) {
   if (state_.rolling_back() || state_.rollback_refused()) {
     // Ending a rollback that failed or was refused: the run ends failed, without it.
     if (rollback_running_ > 0) {
       abort_when_rollback_idle_ = true;
-      return absl::OkStatus();
+      return;
     }
     CancelActiveSteps("the run was ended");
     EndRun(RunPhase::kFailed, "ended by " + person + " without completing the rollback: " + reason);
-    return absl::OkStatus();
+    return;
   }
   DoAbort(person, reason);
-  return absl::OkStatus();
 }
 
 absl::Status RunEngine::Rollback(const std::string& person, bool force, const std::string& reason) {

@@ -29,6 +29,7 @@ constexpr TypeName kTypeNames[] = {
     {EventType::kRollbackRefused, "rollback_refused"},
     {EventType::kRollbackPaused, "rollback_paused"},
     {EventType::kRunEnded, "run_ended"},
+    {EventType::kRunResumed, "run_resumed"},
 };
 
 }  // namespace
@@ -67,6 +68,7 @@ std::string EncodePayload(const RunEvent& e, const Runbook& runbook) {
       j.Add("state", StepStateName(e.state));
       if (e.attempt > 0) j.Add("attempt", e.attempt);
       if (e.paused) j.Add("paused", true);
+      if (e.rerun) j.Add("rerun", true);
       if (e.decided) {
         j.Add("decision", DecisionName(e.decision));
         if (e.override_) j.Add("override", true);
@@ -93,6 +95,7 @@ std::string EncodePayload(const RunEvent& e, const Runbook& runbook) {
       if (e.timed_out) j.Add("timed_out", true);
       if (e.cancelled) j.Add("cancelled", true);
       if (e.late) j.Add("late", true);
+      if (e.unrecovered) j.Add("unrecovered", true);
       if (!e.error.empty()) j.Add("error", e.error);
       if (!e.stdout_tail.empty()) j.Add("stdout", e.stdout_tail);
       if (!e.stderr_tail.empty()) j.Add("stderr", e.stderr_tail);
@@ -116,6 +119,10 @@ std::string EncodePayload(const RunEvent& e, const Runbook& runbook) {
     case EventType::kRunEnded:
       j.Add("state", RunPhaseName(e.phase));
       j.Add("chain_head", e.chain_head);
+      break;
+    case EventType::kRunResumed:
+      j.Add("events_before", static_cast<int64_t>(e.events_before));
+      if (!e.in_flight.empty()) j.Add("in_flight", e.in_flight);
       break;
     case EventType::kDeadlineMissed:
     case EventType::kNoReturn:
@@ -169,6 +176,7 @@ absl::StatusOr<RunEvent> DecodeEvent(const std::string& type, const std::string&
         if (!state) return absl::InvalidArgumentError("unknown step state in event");
         e.state = *state;
         e.paused = j.value("paused", false);
+        e.rerun = j.value("rerun", false);
         if (j.contains("decision")) {
           e.decided = true;
           e.decision = j.at("decision") == "go" ? Decision::kGo : Decision::kNogo;
@@ -185,6 +193,7 @@ absl::StatusOr<RunEvent> DecodeEvent(const std::string& type, const std::string&
         e.timed_out = j.value("timed_out", false);
         e.cancelled = j.value("cancelled", false);
         e.late = j.value("late", false);
+        e.unrecovered = j.value("unrecovered", false);
         e.error = j.value("error", "");
         e.stdout_tail = j.value("stdout", "");
         e.stderr_tail = j.value("stderr", "");
@@ -203,6 +212,10 @@ absl::StatusOr<RunEvent> DecodeEvent(const std::string& type, const std::string&
         e.chain_head = j.value("chain_head", "");
         break;
       }
+      case EventType::kRunResumed:
+        e.events_before = j.value("events_before", int64_t{0});
+        e.in_flight = j.value("in_flight", "");
+        break;
       case EventType::kSignOff:
       case EventType::kDeadlineMissed:
       case EventType::kNoReturn:

@@ -28,6 +28,7 @@ enum class EventType {
   kRollbackRefused,  // a rollback was refused past the point of no return: the run pauses
   kRollbackPaused,   // a rollback action failed: the rollback stops for an operator
   kRunEnded,         // the run's end state
+  kRunResumed,       // a restarted coordinator took the run over from its journal
 };
 
 const char* EventTypeName(EventType type);
@@ -42,6 +43,8 @@ struct RunEvent {
   StepState state = StepState::kPending;
   bool paused = false;   // kStepState failed: waiting for an operator
   bool decided = false;  // kStepState of a gate that was decided: `decision` holds it
+  bool rerun = false;    // kStepState(running): an idempotent step runs again because its
+                         // attempt was lost in a coordinator restart; uses none of its retries
   // kDispatch, kResult, kStepState(running)
   int attempt = 0;
   bool rollback = false;  // the attempt is of the rollback action
@@ -54,6 +57,7 @@ struct RunEvent {
   bool timed_out = false;
   bool cancelled = false;
   bool late = false;  // arrived for an attempt that was already over: recorded, ignored
+  bool unrecovered = false;  // the attempt was lost in a coordinator restart: no outcome
   int64_t duration_ms = 0;
   std::string error;
   std::string stdout_tail;
@@ -75,6 +79,9 @@ struct RunEvent {
   // kRunEnded
   RunPhase phase = RunPhase::kRunning;
   std::string chain_head;
+  // kRunResumed
+  int64_t events_before = 0;  // how many events the journal held when the run was resumed
+  std::string in_flight;      // the dispatch ids then in flight, space-separated
 };
 
 // An event of `type` about `step` (-1: none), with the reason and the actor; the caller

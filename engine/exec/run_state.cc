@@ -26,6 +26,8 @@ void RunState::Apply(const RunEvent& e) {
         case StepState::kWaiting:
         case StepState::kRunning:
         case StepState::kAwaitingSignoff:
+          // A re-run replaces a lost attempt, so the series keeps its count of attempts.
+          if (to == StepState::kRunning && e.rerun) ++s->series_start;
           if (!s->ready_at) s->ready_at = e.time;
           if (to != StepState::kWaiting && !s->started_at) s->started_at = e.time;
           break;
@@ -46,8 +48,10 @@ void RunState::Apply(const RunEvent& e) {
           s->rollback_running = false;
           s->rollback_dispatch_id.clear();
           break;
-        case StepState::kPending:
         case StepState::kUnknown:
+          s->dispatch_id.clear();  // the attempt is over as far as the run knows
+          break;
+        case StepState::kPending:
           break;
       }
       break;
@@ -118,6 +122,9 @@ void RunState::Apply(const RunEvent& e) {
       phase_ = e.phase;
       ended_at_ = e.time;
       break;
+    case EventType::kRunResumed:
+      ++resumes_;
+      break;
   }
 }
 
@@ -140,6 +147,7 @@ std::string RunState::Diff(const RunState& o) const {
       rollback_refused_ != o.rollback_refused_ || rollback_forced_ != o.rollback_forced_) {
     return "rollback flags differ";
   }
+  if (resumes_ != o.resumes_) return "resume count differs";
   if (events_ != o.events_) return "event count " + std::to_string(events_) + " vs " + std::to_string(o.events_);
   for (size_t i = 0; i < steps_.size(); ++i) {
     const StepStatus& a = steps_[i];

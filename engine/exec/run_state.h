@@ -24,7 +24,8 @@ struct StepStatus {
   StepState state = StepState::kPending;
   bool paused = false;  // failed and waiting for an operator
   int attempt = 0;      // attempts started so far (counting operator retries)
-  int series_start = 1;  // first attempt of the current retry series (operator retry resets)
+  int series_start = 1;     // first attempt of the current retry series (operator retry resets;
+                            // a re-run after a coordinator restart moves it on by one)
   std::string dispatch_id;  // the attempt in flight, if any
   std::optional<EngineTime> ready_at;   // became ready (waiting, running or awaiting)
   std::optional<EngineTime> started_at;  // first attempt started / opened for sign-off
@@ -64,6 +65,8 @@ class RunState {
   bool rollback_refused() const { return rollback_refused_; }
   bool rollback_forced() const { return rollback_forced_; }
   int64_t events() const { return events_; }
+  // How many times a restarted coordinator resumed the run.
+  int resumes() const { return resumes_; }
 
   // Equality of everything the fold tracks (for replay-equals-live checks).
   bool operator==(const RunState& other) const;
@@ -85,6 +88,7 @@ class RunState {
   bool rollback_refused_ = false;
   bool rollback_forced_ = false;
   int64_t events_ = 0;
+  int resumes_ = 0;
 };
 
 }  // namespace tminus

@@ -71,12 +71,18 @@ struct VerifyResult {
   std::string problem;     // when !ok: what is wrong, for people
 };
 
+// Whether the journal must hold a finished run (an audit) or may stop anywhere after its
+// first record (a run to resume after a coordinator stop).
+enum class RunEnd { kRequired, kOptional };
+
 // Checks the whole chain: seqs 1..N without gaps, every hash, the first record is
 // run_started with the runbook text whose SHA-256 it states, the last is run_ended whose
-// payload's "chain_head" is the hash of the record before it, and (when given) that the
-// final hash equals `expect_head`.
+// payload's "chain_head" is the hash of the record before it (with RunEnd::kOptional, only
+// when the last record is run_ended), and (when given) that the final hash equals
+// `expect_head`.
 VerifyResult VerifyJournal(const std::string& path,
-                           const std::optional<std::string>& expect_head = std::nullopt);
+                           const std::optional<std::string>& expect_head = std::nullopt,
+                           RunEnd run_end = RunEnd::kRequired);
 
 // The hash of a record given the previous record's hash ("" for the first): the hex SHA-256
 // of the previous hash, seq, wall_ms, actor, type and payload, each text field as an 8-byte

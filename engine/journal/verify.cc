@@ -129,7 +129,8 @@ VerifyResult Failed(VerifyResult result, const RecordProblem& problem) {
 
 }  // namespace
 
-VerifyResult VerifyJournal(const std::string& path, const std::optional<std::string>& expect_head) {
+VerifyResult VerifyJournal(const std::string& path, const std::optional<std::string>& expect_head,
+                           RunEnd run_end) {
   VerifyResult result;
   absl::StatusOr<journal_internal::StoredJournal> stored = journal_internal::ReadFile(path);
   if (!stored.ok()) return Failed(result, {0, std::string(stored.status().message())});
@@ -161,12 +162,14 @@ VerifyResult VerifyJournal(const std::string& path, const std::optional<std::str
   }
   const JournalRecord& last = records.back();
   if (last.type != "run_ended") {
-    return Failed(result, {last.seq + 1, "the journal ends at record " + std::to_string(last.seq) +
-                                             " without run_ended: the run is still going, or "
-                                             "its tail was cut"});
-  }
-  // records.size() >= 2 here: record 1 is run_started.
-  if (auto problem = CheckRunEnded(last, records[records.size() - 2])) {
+    if (run_end == RunEnd::kRequired) {
+      return Failed(result,
+                    {last.seq + 1, "the journal ends at record " + std::to_string(last.seq) +
+                                       " without run_ended: the run is still going, or "
+                                       "its tail was cut"});
+    }
+  } else if (auto problem = CheckRunEnded(last, records[records.size() - 2])) {
+    // records.size() >= 2 here: record 1 is run_started.
     return Failed(result, *problem);
   }
 

@@ -222,6 +222,35 @@ TEST_F(VerifyTest, ARunStillGoingVerifiesAsUnfinishedWhileItIsWritten) {
   EXPECT_EQ(VerifyJournal(path).records, 4);
 }
 
+TEST_F(VerifyTest, AnUnfinishedRunVerifiesWhenItsEndIsOptional) {
+  // A run to resume: any intact prefix passes, and damage is still found.
+  for (int k = 1; k < kRecords; ++k) {
+    SCOPED_TRACE("cut after record " + std::to_string(k));
+    RawDb(Fresh()).Exec("DELETE FROM records WHERE seq > " + std::to_string(k));
+    const VerifyResult result = VerifyJournal(work_, std::nullopt, RunEnd::kOptional);
+    EXPECT_TRUE(result.ok) << result.problem;
+    EXPECT_EQ(result.records, k);
+    EXPECT_EQ(result.head, written_[k - 1].hash);
+  }
+  EXPECT_TRUE(VerifyJournal(pristine_, std::nullopt, RunEnd::kOptional).ok) << "a finished run too";
+
+  RawDb(Fresh()).Exec("DELETE FROM records WHERE seq > 5");
+  RawDb(work_).Exec("UPDATE records SET actor = 'mallory' WHERE seq = 3");
+  const VerifyResult altered = VerifyJournal(work_, std::nullopt, RunEnd::kOptional);
+  EXPECT_FALSE(altered.ok);
+  EXPECT_EQ(altered.first_bad_seq, 3) << altered.problem;
+
+  RawDb(Fresh()).Exec("UPDATE records SET payload = '{\"outcome\":\"succeeded\"}' WHERE seq = " +
+                      std::to_string(kRecords));
+  journal_test::Rechain(work_, kRecords, /*fix_chain_head=*/false);
+  const VerifyResult no_head = VerifyJournal(work_, std::nullopt, RunEnd::kOptional);
+  EXPECT_FALSE(no_head.ok);
+  EXPECT_THAT(no_head.problem, HasSubstr("no chain_head"));
+
+  RawDb(Fresh()).Exec("DELETE FROM records");
+  EXPECT_FALSE(VerifyJournal(work_, std::nullopt, RunEnd::kOptional).ok) << "no records at all";
+}
+
 TEST_F(VerifyTest, TheExpectedHeadMustMatch) {
   const std::string head = written_.back().hash;
   EXPECT_TRUE(VerifyJournal(pristine_, head).ok);

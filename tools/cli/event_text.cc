@@ -55,6 +55,8 @@ std::string Describe(const RunEvent& e, const Runbook& rb) {
       return "rollback REFUSED: " + e.reason;
     case EventType::kRollbackPaused:
       return "rollback paused: " + e.reason;
+    case EventType::kRunResumed:
+      return "resumed after a coordinator restart";
     case EventType::kRunEnded:
       return std::string("run ended ") + RunPhaseName(e.phase) + " (" + e.reason + ")";
   }

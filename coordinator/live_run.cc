@@ -306,7 +306,9 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
     scheduler.At(scheduler.Now() + Millis(1000), tick);
   };
   scheduler.Post([&] {
-    absl::Status started = engine.Start();
+    ResumeOptions resume_options;
+    resume_options.recover_grace = config.recover_grace;
+    absl::Status started = resuming ? engine.Resume(*config.resume_from, resume_options) : engine.Start();
     if (!started.ok() && config.log) config.log(std::string(started.message()));
     if (!started.ok()) scheduler.Stop();
     tick();

@@ -61,7 +61,7 @@ class LiveTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(area, "dc-a", "FROZEN")))
         self.assert_verified(journal)
         dispatches = self.events(journal, "dispatch")
-        self.assertEqual(len(dispatches), 9, [d["payload"] for d in dispatches])
+        self.assertEqual(len(dispatches), 8, [d["payload"] for d in dispatches])
         signoffs = self.events(journal, "signoff")
         self.assertEqual(len(signoffs), 1)
         self.assertIn("automatic", signoffs[0]["payload"]["reason"])
@@ -73,7 +73,7 @@ name: fan-out
 roles: {ops: [olu]}
 targets:
   web: {agents: {role: web}}
-defaults: {duration: 1m, timeout: 30s, owner: ops}
+defaults: {duration: 1m, timeout: 30s}
 steps:
   - id: mark
     type: task
@@ -116,7 +116,7 @@ name: nobody-home
 roles: {ops: [olu]}
 targets:
   db: {agents: {role: db, site: dc9}}
-defaults: {duration: 1m, owner: ops}
+defaults: {duration: 1m}
 steps:
   - id: check-lag
     type: check
@@ -144,7 +144,7 @@ name: agent-dies
 roles: {ops: [olu]}
 targets:
   w: {agents: {role: worker}}
-defaults: {duration: 1m, owner: ops, timeout: 60s}
+defaults: {duration: 1m, timeout: 60s}
 steps:
   - id: slow
     type: task
@@ -193,7 +193,7 @@ steps:
 name: chain
 roles: {ops: [olu]}
 targets: {w: {agents: {role: w}}}
-defaults: {duration: 1m, owner: ops, timeout: 30s, on_failure: abort}
+defaults: {duration: 1m, timeout: 30s, on_failure: abort}
 steps:
 """ + "".join(steps))
         port = free_port()
@@ -254,7 +254,7 @@ steps:
 name: x
 roles: {ops: [olu]}
 targets: {w: {agents: {role: w}}}
-defaults: {duration: 1m, owner: ops}
+defaults: {duration: 1m}
 steps:
   - {id: a, type: check, run: {on: w, command: ["true"]}}
 """)

@@ -7,6 +7,7 @@
 
 #include "coordinator/live_run.h"
 #include "engine/exec/action_builder.h"
+#include "engine/exec/resume.h"
 #include "engine/model/step_graph.h"
 #include "engine/model/time_spec.h"
 #include "engine/plan/planner.h"
@@ -260,6 +261,47 @@ int RunRun(const RunArgs& args, const Output& io) {
                  "operator interface yet, so use --auto-signoff only to demonstrate");
   }
   return Finish(c.runbook, config, clock, RunLive(config), "run", io);
+}
+
+int RunResume(const ResumeArgs& args, const Output& io) {
+  absl::StatusOr<ResumeInput> input = LoadRunForResume(args.journal);
+  if (!input.ok()) {
+    io.err << "tminus resume: " << input.status().message() << "\n";
+    return input.status().code() == absl::StatusCode::kNotFound ? kExitUsage : kExitInvalid;
+  }
+  absl::StatusOr<std::map<std::string, std::string>> secrets = ResolveSecrets(input->runbook);
+  if (!secrets.ok()) {
+    io.err << "tminus resume: " << secrets.status().message() << "\n";
+    return kExitInvalid;
+  }
+  LiveRunConfig config;
+  config.runbook = &input->runbook;
+  config.graph = &input->graph;
+  config.runbook_text = input->runbook_text;
+  config.journal_path = args.journal;
+  config.mode = input->mode;
+  config.t0 = input->t0;
+  config.run_id = input->events.empty() ? "" : input->events.front().run_id;
+  config.resume_from = &input->events;
+  config.secrets = *secrets;
+  config.auto_signoff = args.coordinator.auto_signoff;
+  if (!SetUpAgentService(input->runbook, args.coordinator, "resume", io, &config)) return kExitUsage;
+
+  PlanOptions plan_options;
+  absl::StatusOr<Plan> plan = MakePlan(input->runbook, input->graph, plan_options);
+  const Clock clock{input->t0, true, plan.ok() ? plan->utc_offset_minutes : 0};
+  LivePrinter printer(input->runbook, clock, io);
+  config.observers.push_back(&printer);
+  config.log = [&printer](const std::string& line) { printer.Note(line); };
+  config.on_listening = [&](int port) {
+    printer.Note("agents connect to " + config.listen.substr(0, config.listen.rfind(':') + 1) +
+                 std::to_string(port) + (config.require_certificate ? " (mutual TLS)" : " (plaintext)"));
+  };
+  Style style;
+  style.color = io.color_out;
+  io.out << style.Bold("Resuming " + input->runbook.name.value) << " from " << args.journal << " ("
+         << input->records << " records, head " << input->head.substr(0, 16) << ")\n";
+  return Finish(input->runbook, config, clock, RunLive(config), "resume", io);
 }
 
 }  // namespace tminus::cli

@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
   if (*simulate_cmd) return RunSimulate(simulate, io);
 #ifdef TMINUS_LIVE
   if (*run_cmd) return RunRun(run, io);
+  if (*resume_cmd) return RunResume(resume, io);
 #endif
   if (*verify_cmd) return RunAuditVerify(verify, io);
   if (*export_cmd) return RunAuditExport(export_args, io);

@@ -199,7 +199,7 @@ steps:
         port = free_port()
         common = ["--listen", f"127.0.0.1:{port}", "--insecure", "--recover-grace", "3s"]
         self.rig.agent("w1", port, {"role": "w"})
-        kill_points = [0.2, 0.7, 1.2, 1.7, 2.4, 3.1]
+        kill_points = [0.0, 0.6, 1.5]
         for round_, delay in enumerate(kill_points):
             executions = self.rig.path("executions")
             if os.path.exists(executions):
@@ -207,7 +207,7 @@ steps:
             journal = self.rig.path(f"chain-{round_}.db")
             coord = self.rig.coordinator(["run", runbook, "--journal", journal] + common,
                                          name=f"run {round_}")
-            coord.wait_for("agents connect to")
+            coord.wait_for("s0  running")
             time.sleep(delay)
             coord.kill()
             coord.wait(timeout=10)
@@ -225,8 +225,10 @@ steps:
             except AssertionError:
                 final.stop()
                 rc = None
-            with open(executions) as f:
-                ran = f.read().split()
+            ran = []
+            if os.path.exists(executions):
+                with open(executions) as f:
+                    ran = f.read().split()
             states = {}
             for rec in self.events(journal, "step"):
                 p = rec["payload"]
@@ -238,7 +240,7 @@ steps:
                 if i % 2 == 0:  # a task: never twice
                     self.assertLessEqual(count, 1, f"round {round_}: {sid} ran {count} times: {ran}")
             if not unknown:
-                self.assertEqual(rc, 0, final.output())
+                self.assertEqual(rc, 0, coord.output() + "\n---\n" + final.output())
                 for i in range(6):
                     self.assertGreaterEqual(ran.count(f"s{i}"), 1, f"round {round_}: s{i} lost: {ran}")
                 self.assert_verified(journal)

@@ -257,6 +257,21 @@ void AgentExecutor::Recover(const ActionRequest& request, Millis grace, Done don
     for (const auto& [agent, known] : known_) {
       if (known.count(id) != 0) attempt.hosts.push_back(MakeHost(agent));
     }
+    // Results delivered before the engine asked: the attempt finished while no
+    // coordinator ran. Each is the agent's claim and its result at once.
+    auto parked = parked_.find(id);
+    if (parked != parked_.end()) {
+      for (const auto& [agent, result] : parked->second) {
+        Host* host = nullptr;
+        for (Host& h : attempt.hosts) host = h.agent == agent ? &h : host;
+        if (host == nullptr) {
+          attempt.hosts.push_back(MakeHost(agent));
+          host = &attempt.hosts.back();
+        }
+        SetHostResult(attempt, *host, FromWire(result), true);
+      }
+      parked_.erase(parked);
+    }
     Arm(id, attempt, grace, [this, id, grace] { RecoveryEnded(id, grace); });
   }
   Flush(out);
@@ -349,6 +364,8 @@ void AgentExecutor::OnAgentResult(const std::string& agent, const v1::Result& re
     } else if (host != nullptr && host->from_agent) {
       // A second delivery of a result still waiting for the other agents: the ack comes
       // with the attempt's completion.
+    } else if (recovering_ && it == attempts_.end()) {
+      parked_[id][agent] = result;  // for Recover() to claim; acknowledged once journaled
     } else if (counted_[id].count(agent) != 0) {
       out.acks.emplace_back(agent, result.id());  // already journaled: only acknowledge
     } else {
@@ -366,6 +383,23 @@ void AgentExecutor::OnAgentResult(const std::string& agent, const v1::Result& re
     }
   }
   Flush(out);
+}
+
+void AgentExecutor::BeginRecovery() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  recovering_ = true;
+}
+
+void AgentExecutor::EndRecovery() {
+  std::map<std::string, std::map<std::string, v1::Result>> unclaimed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    recovering_ = false;
+    unclaimed.swap(parked_);
+  }
+  for (const auto& [id, by_agent] : unclaimed) {
+    for (const auto& [agent, result] : by_agent) OnAgentResult(agent, result);
+  }
 }
 
 void AgentExecutor::OnAgentLost(const std::string& agent, const std::string& why) {

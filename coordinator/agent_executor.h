@@ -60,6 +60,13 @@ class AgentExecutor : public Executor, public AgentListener {
   // Attempts not yet reported (for status and tests).
   size_t InFlight() const;
 
+  // A resumed run: until EndRecovery(), a result for an attempt this executor does not
+  // know is kept (and not acknowledged) for Recover() to claim, instead of being taken
+  // for late. Agents reconnect and deliver before the engine has said what it recovers.
+  void BeginRecovery();
+  // Whatever no Recover() claimed is late after all: journaled, then acknowledged.
+  void EndRecovery();
+
  private:
   struct Host {
     std::string agent;
@@ -117,6 +124,9 @@ class AgentExecutor : public Executor, public AgentListener {
   std::map<std::string, std::set<std::string>> counted_;
   // What each connected agent said it knows, by agent (dispatch id -> finished).
   std::map<std::string, std::map<std::string, bool>> known_;
+  bool recovering_ = false;
+  // While recovering: results for unknown attempts, by dispatch id, then agent.
+  std::map<std::string, std::map<std::string, v1::Result>> parked_;
 };
 
 }  // namespace tminus

@@ -241,6 +241,7 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
       });
     };
     agents = std::make_unique<AgentExecutor>(runbook, &scheduler, hub.get(), exec_options);
+    if (resuming) agents->BeginRecovery();
     hub->SetListener(agents.get());
 
     grpc::ServerBuilder builder;
@@ -310,6 +311,9 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
     resume_options.recover_grace = config.recover_grace;
     absl::Status started = resuming ? engine.Resume(*config.resume_from, resume_options) : engine.Start();
     if (!started.ok() && config.log) config.log(std::string(started.message()));
+    // Every attempt the engine recovers has been asked for by now; other results that
+    // came in meanwhile are late. They are taken after the Recover() calls posted so far.
+    if (resuming && agents) scheduler.Post([&] { agents->EndRecovery(); });
     if (!started.ok()) scheduler.Stop();
     tick();
   });

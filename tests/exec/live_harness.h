@@ -36,6 +36,7 @@
 #include "engine/journal/journal.h"
 #include "engine/model/step_graph.h"
 #include "tests/exec/engine_harness.h"
+#include "tests/temp_dir.h"
 #include "tests/test_util.h"
 
 namespace tminus::testing {
@@ -59,30 +60,6 @@ inline std::string ReadBytes(const std::filesystem::path& path) {
   return out.str();
 }
 
-// A directory made with mkdtemp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tminus-live-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-      return;
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // The runbook header with `dir` declared as a variable, so runbooks write ${dir}/file.
 inline std::string HeaderWithDir(const TempDir& dir) {

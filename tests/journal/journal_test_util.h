@@ -16,28 +16,14 @@
 #include <stdlib.h>
 
 #include "engine/journal/journal.h"
+#include "tests/temp_dir.h"
 
 namespace tminus::journal_test {
 
-// A fresh directory under the test temp dir, removed with everything in it at the end.
-class TempDir {
+// A fresh directory for one test, removed at the end.
+class TempDir : public tminus::testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::path(::testing::TempDir()) / "journal.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : tminus::testing::TempDir("journal") {}
 };
 
 inline constexpr int64_t kT0Ms = 1714600800000;  // 2024-05-01T22:00:00Z

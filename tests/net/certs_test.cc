@@ -32,7 +32,7 @@ class CertsTest : public ::testing::Test {
 
   // Init into a new folder "certs" with agents a and b.
   std::string InitDefault(const std::vector<std::string>& hosts = {}) {
-    const std::string dir = tmp_.Path("certs");
+    const std::string dir = tmp_.File("certs");
     CertsOptions options;
     options.agent_ids = {"agent-a", "agent-b"};
     options.coordinator_hosts = hosts;
@@ -46,7 +46,7 @@ class CertsTest : public ::testing::Test {
 };
 
 TEST_F(CertsTest, InitWritesTheLayoutWithPrivateKeysAndFolders) {
-  const std::string dir = tmp_.Path("certs");
+  const std::string dir = tmp_.File("certs");
   CertsOptions options;
   options.agent_ids = {"agent-a", "db.host_2"};
   absl::StatusOr<CreatedFiles> created = InitCertificates(dir, options);
@@ -84,7 +84,7 @@ TEST_F(CertsTest, InitWritesTheLayoutWithPrivateKeysAndFolders) {
 }
 
 TEST_F(CertsTest, AFolderNameWithATrailingSlashIsTheFolder) {
-  const std::string dir = tmp_.Path("certs");
+  const std::string dir = tmp_.File("certs");
   CertsOptions options;
   options.agent_ids = {"a"};
   absl::StatusOr<CreatedFiles> created = InitCertificates(dir + "/", options);
@@ -99,7 +99,7 @@ TEST_F(CertsTest, AFolderNameWithATrailingSlashIsTheFolder) {
 
 TEST_F(CertsTest, KeysStayPrivateWhateverTheUmask) {
   ::umask(0);
-  const std::string dir = tmp_.Path("certs");
+  const std::string dir = tmp_.File("certs");
   CertsOptions options;
   options.agent_ids = {"a"};
   ASSERT_TRUE(InitCertificates(dir, options).ok());
@@ -123,8 +123,8 @@ TEST_F(CertsTest, CertificatesVerifyAgainstTheCaForTheirRoleOnly) {
 
   // Another init makes another CA, which does not vouch for these.
   CertsOptions other;
-  ASSERT_TRUE(InitCertificates(tmp_.Path("other"), other).ok());
-  CertPtr other_ca = LoadCert(tmp_.Path("other") + "/ca.crt");
+  ASSERT_TRUE(InitCertificates(tmp_.File("other"), other).ok());
+  CertPtr other_ca = LoadCert(tmp_.File("other") + "/ca.crt");
   EXPECT_NE(VerifyAgainst(other_ca.get(), agent.get(), X509_PURPOSE_SSL_CLIENT), "");
 }
 
@@ -222,7 +222,7 @@ TEST_F(CertsTest, RefusesAFolderThatHoldsACaAndChangesNothing) {
 }
 
 TEST_F(CertsTest, InitFillsAnExistingFolderButNeverOverwritesAFile) {
-  const std::string dir = tmp_.Path("existing");
+  const std::string dir = tmp_.File("existing");
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
   net_test::WriteText(dir + "/README", "ours");
   CertsOptions options;
@@ -235,7 +235,7 @@ TEST_F(CertsTest, InitFillsAnExistingFolderButNeverOverwritesAFile) {
   EXPECT_EQ(ListFiles(dir).size(), 10u);  // README, 4 top files, agents/, agents/a/ and 3 in it
 
   // A stray coordinator.crt (no ca.key) is not overwritten either.
-  const std::string second = tmp_.Path("second");
+  const std::string second = tmp_.File("second");
   ASSERT_EQ(::mkdir(second.c_str(), 0700), 0);
   net_test::WriteText(second + "/coordinator.crt", "keep me");
   absl::StatusOr<CreatedFiles> refused = InitCertificates(second, CertsOptions{});
@@ -273,14 +273,14 @@ TEST_F(CertsTest, AddAgentRefusesAnExistingIdAndWritesNothing) {
 }
 
 TEST_F(CertsTest, AddAgentNeedsTheCaAndSaysWhichFileIsWrong) {
-  const std::string empty = tmp_.Path("empty");
+  const std::string empty = tmp_.File("empty");
   ASSERT_EQ(::mkdir(empty.c_str(), 0700), 0);
   absl::StatusOr<CreatedFiles> missing = AddAgentCertificates(empty, {"a"});
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr(empty + "/ca.crt: no such file"));
 
   const std::string dir = InitDefault();
-  const std::string other = tmp_.Path("other");
+  const std::string other = tmp_.File("other");
   ASSERT_TRUE(InitCertificates(other, CertsOptions{}).ok());
   ASSERT_EQ(::unlink((dir + "/ca.key").c_str()), 0);
   ASSERT_EQ(::rename((other + "/ca.key").c_str(), (dir + "/ca.key").c_str()), 0);
@@ -308,7 +308,7 @@ TEST_F(CertsTest, BadAgentIdsAreRefusedNamingTheIdBeforeAnythingIsWritten) {
       {"caf\xc3\xa9", "'caf\xc3\xa9' has 0xc3"},
   };
   for (const auto& [id, message] : cases) {
-    const std::string dir = tmp_.Path("bad");
+    const std::string dir = tmp_.File("bad");
     CertsOptions options;
     options.agent_ids = {"good", id};
     absl::StatusOr<CreatedFiles> created = InitCertificates(dir, options);
@@ -317,11 +317,11 @@ TEST_F(CertsTest, BadAgentIdsAreRefusedNamingTheIdBeforeAnythingIsWritten) {
     EXPECT_THAT(std::string(created.status().message()), HasSubstr(message)) << id;
     EXPECT_EQ(Mode(dir), -1) << "nothing is created for a bad id: " << id;
   }
-  EXPECT_TRUE(InitCertificates(tmp_.Path("ok"), CertsOptions{{}, {std::string(64, 'x')}}).ok());
+  EXPECT_TRUE(InitCertificates(tmp_.File("ok"), CertsOptions{{}, {std::string(64, 'x')}}).ok());
 
   CertsOptions twice;
   twice.agent_ids = {"a", "b", "a"};
-  absl::StatusOr<CreatedFiles> created = InitCertificates(tmp_.Path("twice"), twice);
+  absl::StatusOr<CreatedFiles> created = InitCertificates(tmp_.File("twice"), twice);
   ASSERT_FALSE(created.ok());
   EXPECT_THAT(std::string(created.status().message()), HasSubstr("agent id 'a' is given twice"));
 
@@ -338,7 +338,7 @@ TEST_F(CertsTest, BadHostNamesAreRefusedNamingTheHost) {
        {"coord:7443", "under_score.example", "a..b", "-lead.example", "two words"}) {
     CertsOptions options;
     options.coordinator_hosts = {"ok.example", host};
-    absl::StatusOr<CreatedFiles> created = InitCertificates(tmp_.Path("hosts"), options);
+    absl::StatusOr<CreatedFiles> created = InitCertificates(tmp_.File("hosts"), options);
     ASSERT_FALSE(created.ok()) << host;
     EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument) << host;
     EXPECT_THAT(std::string(created.status().message()), HasSubstr("host '" + host + "'"));

@@ -121,11 +121,11 @@ class MutualTlsTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = tmp_.Path("certs");
+    dir_ = tmp_.File("certs");
     CertsOptions options;
     options.agent_ids = {"agent-a"};
     ASSERT_TRUE(InitCertificates(dir_, options).ok());
-    other_ = tmp_.Path("other");
+    other_ = tmp_.File("other");
     options.agent_ids = {"agent-a"};
     ASSERT_TRUE(InitCertificates(other_, options).ok());
 

@@ -17,29 +17,14 @@
 #include <sys/stat.h>
 
 #include "net/openssl_ptr.h"
+#include "tests/temp_dir.h"
 
 namespace tminus::net_test {
 
-// A fresh folder under the test temp dir, removed with everything in it at the end.
-class TempDir {
+// A fresh directory for one test, removed at the end.
+class TempDir : public tminus::testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::path(::testing::TempDir()) / "net.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string Path(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : tminus::testing::TempDir("net") {}
 };
 
 // The permission bits of `path` (e.g. 0600), or -1 when it does not exist.

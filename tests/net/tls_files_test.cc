@@ -18,7 +18,7 @@ using ::testing::HasSubstr;
 class TlsFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = tmp_.Path("certs");
+    dir_ = tmp_.File("certs");
     CertsOptions options;
     options.agent_ids = {"agent-a", "agent-b"};
     absl::StatusOr<CreatedFiles> created = InitCertificates(dir_, options);
@@ -48,9 +48,9 @@ TEST_F(TlsFilesTest, AMissingFileIsNamed) {
   EXPECT_EQ(Message(server.status()), dir_ + "/coordinator.key: no such file");
 
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> agent =
-      AgentCredentials(tmp_.Path("nowhere"));
+      AgentCredentials(tmp_.File("nowhere"));
   ASSERT_FALSE(agent.ok());
-  EXPECT_EQ(Message(agent.status()), tmp_.Path("nowhere") + "/ca.crt: no such file");
+  EXPECT_EQ(Message(agent.status()), tmp_.File("nowhere") + "/ca.crt: no such file");
 }
 
 TEST_F(TlsFilesTest, AnUnreadableFileIsNamed) {
@@ -120,9 +120,9 @@ TEST_F(TlsFilesTest, AKeyThatDoesNotMatchItsCertificateIsNamed) {
 
 TEST_F(TlsFilesTest, ACaBundleIsAccepted) {
   CertsOptions none;
-  ASSERT_TRUE(InitCertificates(tmp_.Path("other"), none).ok());
+  ASSERT_TRUE(InitCertificates(tmp_.File("other"), none).ok());
   WriteText(dir_ + "/ca.crt",
-            ReadText(tmp_.Path("other") + "/ca.crt") + ReadText(dir_ + "/ca.crt"));
+            ReadText(tmp_.File("other") + "/ca.crt") + ReadText(dir_ + "/ca.crt"));
   EXPECT_TRUE(CoordinatorCredentials(dir_).ok());
 }
 

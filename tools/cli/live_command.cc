@@ -162,8 +162,8 @@ bool SetUpAgentService(const Runbook& rb, const CoordinatorArgs& args, const cha
   return true;
 }
 
-int Finish(const Runbook& rb, const LiveRunConfig& config, const Clock& clock,
-           const absl::StatusOr<LiveRunOutcome>& outcome, const char* command, const Output& io) {
+int Finish(const LiveRunConfig& config, const absl::StatusOr<LiveRunOutcome>& outcome,
+           const char* command, const Output& io) {
   if (!outcome.ok()) {
     io.err << "tminus " << command << ": " << outcome.status().message() << "\n";
     return kExitUsage;
@@ -181,8 +181,6 @@ int Finish(const Runbook& rb, const LiveRunConfig& config, const Clock& clock,
            << "Resume it with: tminus resume --journal " << config.journal_path << "\n";
     return kExitRunNotSucceeded;
   }
-  (void)rb;
-  (void)clock;
   const std::string phase = RunPhaseName(outcome->phase);
   io.out << "\n" << style.Bold("Run ended ")
          << (outcome->phase == RunPhase::kSucceeded ? style.Green(phase) : style.Red(phase)) << "\n"
@@ -193,32 +191,19 @@ int Finish(const Runbook& rb, const LiveRunConfig& config, const Clock& clock,
 }  // namespace
 
 int RunRun(const RunArgs& args, const Output& io) {
-  ValidateOptions options;
-  if (args.t0) {
-    std::string error;
-    options.t0 = ParseT0(*args.t0, &error);
-    if (!options.t0) {
-      io.err << "tminus run: " << error << "\n";
-      return kExitUsage;
-    }
-  }
   if (args.live_checks && !args.rehearsal) {
     io.err << "tminus run: --live-checks applies to a rehearsal only (add --rehearsal)\n";
     return kExitUsage;
   }
-  const CheckedRunbook c = CheckRunbookFile(args.file, options, /*strict=*/false);
-  if (!c.readable) {
-    io.err << "tminus run: cannot read '" << args.file << "': " << c.read_error << "\n";
-    return kExitUsage;
-  }
-  if (c.diagnostics.has_errors()) {
-    PrintDiagnostics(c, io.err, io.color_err);
-    io.err << "tminus run: " << args.file << " is not valid; fix the errors above first\n";
-    return kExitInvalid;
-  }
+  std::optional<Instant> t0;
+  int exit_code = kExitOk;
+  const std::unique_ptr<CheckedRunbook> checked =
+      LoadRunbookFor("run", args.file, args.t0, /*show_warnings=*/false, io, &t0, &exit_code);
+  if (!checked) return exit_code;
+  const CheckedRunbook& c = *checked;
   const StepGraph graph = StepGraph::Build(c.runbook);
   PlanOptions plan_options;
-  plan_options.t0 = options.t0;
+  plan_options.t0 = t0;
   absl::StatusOr<Plan> plan = MakePlan(c.runbook, graph, plan_options);
   if (!plan.ok()) {
     io.err << "tminus run: " << args.file << ": " << plan.status().message() << "\n";
@@ -260,7 +245,7 @@ int RunRun(const RunArgs& args, const Output& io) {
     printer.Note("manual steps and gates with approvers wait for people; this coordinator has no "
                  "operator interface yet, so use --auto-signoff only to demonstrate");
   }
-  return Finish(c.runbook, config, clock, RunLive(config), "run", io);
+  return Finish(config, RunLive(config), "run", io);
 }
 
 int RunResume(const ResumeArgs& args, const Output& io) {
@@ -301,7 +286,7 @@ int RunResume(const ResumeArgs& args, const Output& io) {
   style.color = io.color_out;
   io.out << style.Bold("Resuming " + input->runbook.name.value) << " from " << args.journal << " ("
          << input->records << " records, head " << input->head.substr(0, 16) << ")\n";
-  return Finish(input->runbook, config, clock, RunLive(config), "resume", io);
+  return Finish(config, RunLive(config), "resume", io);
 }
 
 }  // namespace tminus::cli

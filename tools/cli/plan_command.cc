@@ -158,28 +158,15 @@ void PrintMermaid(const Runbook& rb, const Plan& plan, const Output& io) {
 }  // namespace
 
 int RunPlan(const PlanArgs& args, const Output& io) {
-  ValidateOptions options;
-  if (args.t0) {
-    std::string error;
-    options.t0 = ParseT0(*args.t0, &error);
-    if (!options.t0) {
-      io.err << "tminus plan: " << error << "\n";
-      return kExitUsage;
-    }
-  }
-  const CheckedRunbook c = CheckRunbookFile(args.file, options, /*strict=*/false);
-  if (!c.readable) {
-    io.err << "tminus plan: cannot read '" << args.file << "': " << c.read_error << "\n";
-    return kExitUsage;
-  }
-  PrintDiagnostics(c, io.err, io.color_err);
-  if (c.diagnostics.has_errors()) {
-    io.err << "tminus plan: " << args.file << " is not valid; fix the errors above first\n";
-    return kExitInvalid;
-  }
+  std::optional<Instant> t0;
+  int exit_code = kExitOk;
+  const std::unique_ptr<CheckedRunbook> checked =
+      LoadRunbookFor("plan", args.file, args.t0, /*show_warnings=*/true, io, &t0, &exit_code);
+  if (!checked) return exit_code;
+  const CheckedRunbook& c = *checked;
   const StepGraph graph = StepGraph::Build(c.runbook);
   PlanOptions plan_options;
-  plan_options.t0 = options.t0;
+  plan_options.t0 = t0;
   absl::StatusOr<Plan> plan = MakePlan(c.runbook, graph, plan_options);
   if (!plan.ok()) {
     io.err << "tminus plan: " << args.file << ": " << plan.status().message() << "\n";

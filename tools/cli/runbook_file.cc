@@ -72,4 +72,34 @@ void PrintDiagnostics(const CheckedRunbook& checked, std::ostream& out, bool col
   }
 }
 
+std::unique_ptr<CheckedRunbook> LoadRunbookFor(const char* command, const std::string& file,
+                                               const std::optional<std::string>& t0_flag,
+                                               bool show_warnings, const Output& io,
+                                               std::optional<Instant>* t0, int* exit_code) {
+  ValidateOptions options;
+  if (t0_flag) {
+    std::string error;
+    options.t0 = ParseT0(*t0_flag, &error);
+    if (!options.t0) {
+      io.err << "tminus " << command << ": " << error << "\n";
+      *exit_code = kExitUsage;
+      return nullptr;
+    }
+  }
+  *t0 = options.t0;
+  auto c = std::make_unique<CheckedRunbook>(CheckRunbookFile(file, options, /*strict=*/false));
+  if (!c->readable) {
+    io.err << "tminus " << command << ": cannot read '" << file << "': " << c->read_error << "\n";
+    *exit_code = kExitUsage;
+    return nullptr;
+  }
+  if (show_warnings || c->diagnostics.has_errors()) PrintDiagnostics(*c, io.err, io.color_err);
+  if (c->diagnostics.has_errors()) {
+    io.err << "tminus " << command << ": " << file << " is not valid; fix the errors above first\n";
+    *exit_code = kExitInvalid;
+    return nullptr;
+  }
+  return c;
+}
+
 }  // namespace tminus::cli

@@ -87,25 +87,12 @@ nlohmann::json ResultJson(const Runbook& rb, const SimulationResult& r) {
 }  // namespace
 
 int RunSimulate(const SimulateArgs& args, const Output& io) {
-  ValidateOptions options;
-  if (args.t0) {
-    std::string error;
-    options.t0 = ParseT0(*args.t0, &error);
-    if (!options.t0) {
-      io.err << "tminus simulate: " << error << "\n";
-      return kExitUsage;
-    }
-  }
-  const CheckedRunbook c = CheckRunbookFile(args.file, options, /*strict=*/false);
-  if (!c.readable) {
-    io.err << "tminus simulate: cannot read '" << args.file << "': " << c.read_error << "\n";
-    return kExitUsage;
-  }
-  if (c.diagnostics.has_errors()) {
-    PrintDiagnostics(c, io.err, io.color_err);
-    io.err << "tminus simulate: " << args.file << " is not valid; fix the errors above first\n";
-    return kExitInvalid;
-  }
+  std::optional<Instant> t0;
+  int exit_code = kExitOk;
+  const std::unique_ptr<CheckedRunbook> checked =
+      LoadRunbookFor("simulate", args.file, args.t0, /*show_warnings=*/false, io, &t0, &exit_code);
+  if (!checked) return exit_code;
+  const CheckedRunbook& c = *checked;
   Scenario scenario;
   if (args.scenario) {
     std::string text, error;
@@ -137,7 +124,7 @@ int RunSimulate(const SimulateArgs& args, const Output& io) {
     sink = std::make_unique<JournalSink>(journal.get(), c.runbook, SystemWallMs);
   }
   SimulationOptions sim;
-  sim.t0 = options.t0;
+  sim.t0 = t0;
   sim.sink = sink.get();
   sim.runbook_text = c.text;
   absl::StatusOr<SimulationResult> result = Simulate(c.runbook, graph, scenario, sim);

@@ -158,8 +158,7 @@ absl::Status RunEngine::SignOff(const std::string& step_id, const std::string& p
     return Reject(person, "signoff", step,
                   "'" + step_id + "' is not waiting for a sign-off (it is " + StepStateName(st.state) + ")");
   }
-  StringList entries = s.signoff.by;
-  if (entries.empty()) entries.push_back(s.owner);
+  const StringList entries = s.Signers();
   const SourcedString* as = nullptr;
   for (const SourcedString& e : entries) {
     if (Eligible(person, e)) {

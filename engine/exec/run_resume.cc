@@ -483,8 +483,7 @@ void RunEngine::ResumeStep(int step, const JournalFacts& facts) {
         ResumeGate(step);
         return;
       }
-      StringList entries = spec.signoff.by;
-      if (entries.empty()) entries.push_back(spec.owner);
+      const StringList entries = spec.Signers();
       std::vector<std::string> people;
       for (const SignOffRecord& r : s.signoffs) people.push_back(r.person);
       if (!people.empty() && QuorumMet(entries, spec.signoff.quorum.value, people)) {

@@ -88,8 +88,7 @@ void SimulatedOperator::SignOffLater(int step) {
   scheduler_->At(scheduler_->Now() + Millis(after.count() * 1000), [this, step] {
     const Step& s = engine_->runbook().steps[step];
     if (engine_->state().step(step).state != StepState::kAwaitingSignoff) return;
-    StringList entries = s.signoff.by;
-    if (entries.empty()) entries.push_back(s.owner);
+    const StringList entries = s.Signers();
     for (const std::string& person : Pick(entries, s.signoff.quorum.value, {})) {
       if (engine_->state().step(step).state != StepState::kAwaitingSignoff) break;
       engine_->SignOff(s.id.value, person, how_ + " sign-off").IgnoreError();

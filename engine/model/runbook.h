@@ -122,6 +122,11 @@ struct Step {
     return type.value == StepType::kTask || type.value == StepType::kCheck;
   }
   // The effective idempotency: explicit, else true for checks and false otherwise.
+  // Who may sign off a manual step: `signoff.by`, or else its owner.
+  StringList Signers() const {
+    if (!signoff.by.empty()) return signoff.by;
+    return StringList{owner};
+  }
   bool IsIdempotent() const {
     return idempotent.present() ? idempotent.value : type.value == StepType::kCheck;
   }

@@ -67,6 +67,7 @@ absl::StatusOr<ActionRequest> ToActionRequest(const v1::Dispatch& dispatch) {
   if (id.attempt() < 1) return Invalid("the dispatch id's attempt is 0; attempts count from 1");
 
   ActionRequest request;
+  request.run_id = id.run_id();
   request.dispatch_id = AttemptKey(id);
   request.step_id = id.step_id();
   request.attempt = static_cast<int>(std::min<uint32_t>(id.attempt(), 1u << 30));

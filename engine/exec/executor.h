@@ -15,6 +15,7 @@ namespace tminus {
 
 // One attempt, with every ${var} and ${secrets.x} already substituted.
 struct ActionRequest {
+  std::string run_id;       // live runs: the run's id ("" in a simulation)
   std::string dispatch_id;  // unique per run: "<step>#<attempt>" or "<step>#rollback<attempt>"
   std::string step_id;
   int step_index = -1;  // the step's position in the runbook, when the engine knows it
@@ -66,8 +67,8 @@ class Executor {
   // was never journaled. Calls `done` exactly once (possibly on another thread): with the
   // attempt's real outcome when the executor can still reach it (an agent still runs it or
   // holds its result: re-attached), or with `unrecovered` set, after at most `grace`, when
-  // it cannot. An executor whose attempts die with the coordinator (local processes, a
-  // simulation) cannot recover anything.
+  // it cannot. An executor whose attempts cannot outlive the coordinator (a simulation)
+  // recovers nothing; the local executor stops what its attempt left running first.
   virtual void Recover(const ActionRequest& request, Millis grace, Done done) {
     (void)grace;
     ActionResult r;

@@ -210,6 +210,7 @@ ActionRequest RunEngine::RequestFor(int step, int attempt, bool rollback,
           ? BuildAttempt(s, *action, attempt, rollback)
           : BuildRequest(runbook_, s, *action, attempt, rollback, options_.secrets);
   request.step_index = step;
+  request.run_id = options_.run_id;
   return request;
 }
 

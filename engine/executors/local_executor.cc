@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/executors/leftovers.h"
 #include "engine/executors/probes.h"
 #include "engine/executors/unique_fd.h"
 
@@ -322,7 +323,16 @@ LocalExecutor::~LocalExecutor() {
 void LocalExecutor::Start(const ActionRequest& request, Done done) {
   JoinFinishedThreads();
   auto attempt = std::make_shared<Attempt>(request, std::move(done));
-  if (request.kind != Action::Kind::kProbe) attempt->environment = MergedEnvironment(request.env);
+  if (request.kind != Action::Kind::kProbe) {
+    // The attempt's own marks come last so that they win: a restarted coordinator finds
+    // what the attempt left running by them (leftovers.h), and scripts can read them.
+    std::vector<std::pair<std::string, std::string>> env = request.env;
+    if (!request.run_id.empty()) env.emplace_back(kRunIdVariable, request.run_id);
+    env.emplace_back(kDispatchIdVariable, request.dispatch_id);
+    env.emplace_back(kStepIdVariable, request.step_id);
+    env.emplace_back(kAttemptVariable, std::to_string(request.attempt));
+    attempt->environment = MergedEnvironment(env);
+  }
   attempt->wake = UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!attempt->wake.valid()) attempt->wake_errno = errno;
 
@@ -347,6 +357,45 @@ void LocalExecutor::Cancel(const std::string& dispatch_id) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [serial, attempt] : running_) {
     if (attempt->request.dispatch_id == dispatch_id) attempt->RequestStop(StopReason::kCancel);
+  }
+}
+
+void LocalExecutor::Recover(const ActionRequest& request, Millis grace, Done done) {
+  (void)grace;  // nothing will report: the processes are found at once or not at all
+  std::lock_guard<std::mutex> lock(mutex_);
+  const uint64_t serial = next_serial_++;
+  auto work = [this, serial, request, done = std::move(done)]() mutable {
+    const std::vector<pid_t> stopped =
+        StopLeftovers(FindLeftovers(request.run_id, request.dispatch_id), options_.kill_grace);
+    ActionResult result;
+    result.unrecovered = true;
+    if (stopped.empty()) {
+      result.error = "it ran on the coordinator's host; none of its processes was still running";
+    } else {
+      std::string pids;
+      for (pid_t pid : stopped) pids += (pids.empty() ? "" : " ") + std::to_string(pid);
+      result.error = "it ran on the coordinator's host; its processes still running were "
+                     "stopped: pid " + pids;
+    }
+    done(std::move(result));
+    RetireThread(serial);
+  };
+  try {
+    threads_.emplace(serial, std::thread(std::move(work)));
+  } catch (const std::system_error& e) {
+    ActionResult result;
+    result.unrecovered = true;
+    result.error = std::string("cannot start a worker thread: ") + e.what();
+    done(std::move(result));
+  }
+}
+
+void LocalExecutor::RetireThread(uint64_t serial) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto self = threads_.find(serial);
+  if (self != threads_.end()) {  // not already taken by the destructor
+    finished_.push_back(std::move(self->second));
+    threads_.erase(self);
   }
 }
 
@@ -375,12 +424,7 @@ void LocalExecutor::Work(uint64_t serial, std::shared_ptr<Attempt> attempt) {
   }
   attempt.reset();  // closes the eventfd
   done(std::move(result));
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto self = threads_.find(serial);
-  if (self != threads_.end()) {  // not already taken by the destructor
-    finished_.push_back(std::move(self->second));
-    threads_.erase(self);
-  }
+  RetireThread(serial);
 }
 
 ActionResult LocalExecutor::RunProbeAttempt(Attempt& attempt) const {

@@ -11,7 +11,8 @@
 // destruction sends SIGTERM to the whole group and SIGKILL after `kill_grace`; when the
 // child ends, whatever it left behind in its group is killed too, so no grandchild
 // outlives its attempt (daemons that must outlive a step have to leave the group, e.g.
-// with setsid).
+// with setsid). Every command also gets its run and dispatch ids in its environment, so
+// that what it leaves running when this process dies is found later (leftovers.h).
 #pragma once
 
 #include <cstddef>
@@ -62,6 +63,10 @@ class LocalExecutor : public Executor {
   void Start(const ActionRequest& request, Done done) override;
   // Stops every running attempt with this dispatch id.
   void Cancel(const std::string& dispatch_id) override;
+  // After a restart: the attempt's processes outlived the one that started them. Stops
+  // whatever still runs with the attempt's marks (leftovers.h), then reports it
+  // `unrecovered`, saying which processes were stopped. From a worker thread.
+  void Recover(const ActionRequest& request, Millis grace, Done done) override;
 
   // Attempts started and not yet reported.
   size_t RunningCount() const;
@@ -73,6 +78,8 @@ class LocalExecutor : public Executor {
   ActionResult RunProcess(Attempt& attempt) const;
   ActionResult RunProbeAttempt(Attempt& attempt) const;
   void JoinFinishedThreads();
+  // Hands the calling worker's thread to finished_, to be joined later.
+  void RetireThread(uint64_t serial);
 
   const LocalExecutorOptions options_;
 

@@ -27,6 +27,15 @@ def make_demo_area(root):
     os.symlink("dc-a/data", os.path.join(root, "current"))
 
 
+def running(pid):
+    """Whether `pid` runs (a zombie only waits for whoever adopted it to collect it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 class LiveTest(unittest.TestCase):
     def setUp(self):
         self.rig = LiveRig(TMINUS, AGENT)
@@ -260,6 +269,47 @@ steps:
                 self.assertEqual(len(unknown), 1, states)
             resumed = self.events(journal, "run_resumed")
             self.assertGreaterEqual(len(resumed), 1)
+
+    def test_a_local_task_left_running_by_a_killed_coordinator_is_stopped_on_resume(self):
+        # The coordinator dies while its own host runs a task; the task's shell and its
+        # `sleep` go on under init. The resume must stop them before anyone decides what to
+        # do about the task, and say which processes it stopped. ($$ is a literal $.)
+        marks = self.rig.path("marks")
+        runbook = self.rig.write("local.yaml", f"""runbook: 1
+name: local-leftovers
+roles: {{ops: [olu]}}
+defaults: {{duration: 1m, timeout: 2m}}
+steps:
+  - id: copy
+    type: task
+    run: {{on: local, shell: "echo $$$$ > {marks}.pid; sleep 30; echo finished >> {marks}"}}
+""")
+        journal = self.rig.path("local.db")
+        coord = self.rig.coordinator(["run", runbook, "--journal", journal])
+        coord.wait_for("copy  running")
+        deadline = time.monotonic() + 20
+        shell_pid = None
+        while shell_pid is None:
+            self.assertLess(time.monotonic(), deadline, coord.output())
+            time.sleep(0.02)
+            if os.path.exists(marks + ".pid"):
+                with open(marks + ".pid") as f:
+                    text = f.read().strip()
+                shell_pid = int(text) if text else None
+        coord.kill()
+        coord.wait(timeout=10)
+        self.assertTrue(running(shell_pid), "the task did not outlive its coordinator")
+
+        final = self.rig.coordinator(["resume", "--journal", journal, "--recover-grace", "1s"],
+                                     name="resume")
+        final.wait_for("copy  unknown")
+        results = [r["payload"] for r in self.events(journal, "result")]
+        self.assertEqual(len(results), 1, results)
+        self.assertTrue(results[0].get("unrecovered"), results[0])
+        self.assertIn(f"stopped: pid {shell_pid}", results[0].get("error", ""))
+        self.assertFalse(running(shell_pid), f"pid {shell_pid} still runs")
+        self.assertFalse(os.path.exists(marks), "the task went on to finish")
+        final.stop()
 
     def test_insecure_is_refused_on_a_non_loopback_address(self):
         runbook = self.rig.write("x.yaml", """runbook: 1

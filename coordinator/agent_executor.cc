@@ -1,5 +1,7 @@
 #include "coordinator/agent_executor.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "coordinator/result_merge.h"
 #include "coordinator/wire.h"
@@ -9,6 +11,16 @@ namespace tminus {
 namespace {
 
 std::string Duration(Millis d) { return FormatDuration(Seconds(d.count() / 1000)); }
+
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::string Joined(const std::vector<std::string>& list) {
+  std::string text;
+  for (const std::string& item : list) absl::StrAppend(&text, text.empty() ? "" : ", ", item);
+  return text;
+}
 
 ActionResult Failure(std::string error) {
   ActionResult r;
@@ -57,6 +69,11 @@ void AgentExecutor::Flush(Outbox& out) {
   }
   for (auto& [agent, message] : out.messages) hub_->Send(agent, std::move(message));
   for (auto& [done, result] : out.reports) done(std::move(result));
+  if (!out.placements.empty()) {
+    scheduler_->Post([this, placements = std::move(out.placements)]() mutable {
+      RecordAndSend(std::move(placements));
+    });
+  }
   if (!out.acks.empty() && options_.after_durable) {
     // The reports above were posted to the engine's strand; this runs after they are
     // recorded and synced.
@@ -117,13 +134,17 @@ void AgentExecutor::Start(const ActionRequest& request, Done done) {
 void AgentExecutor::Place(const std::string& id, Attempt& attempt,
                           const std::vector<std::string>& agents, Outbox& out) {
   attempt.waiting = false;
+  const bool journaled = options_.record_placement && options_.after_durable;
   for (const std::string& agent : agents) {
     attempt.hosts.push_back(MakeHost(agent));
+    if (journaled) continue;
+    attempt.hosts.back().sent = true;
     v1::CoordinatorMessage message;
     *message.mutable_dispatch() =
         ToDispatch(attempt.request, options_.run_id, agent, options_.output_cap_bytes);
     out.messages.emplace_back(agent, std::move(message));
   }
+  if (journaled) out.placements.push_back({id, attempt.request, agents});
   if (attempt.request.timeout.count() > 0) {
     Arm(id, attempt, attempt.request.timeout + options_.report_grace,
         [this, id] { ReportDeadline(id); });
@@ -131,6 +152,55 @@ void AgentExecutor::Place(const std::string& id, Attempt& attempt,
     scheduler_->Cancel(attempt.timer);
     attempt.timer = 0;
   }
+}
+
+void AgentExecutor::RecordAndSend(std::vector<Placement> placements) {
+  std::vector<Placement> recorded;
+  Outbox out;
+  for (Placement& p : placements) {
+    if (options_.record_placement(p.request, p.agents)) {
+      recorded.push_back(std::move(p));
+      continue;
+    }
+    // The engine gave the attempt up before its placement was recorded: nothing was sent.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (attempts_.count(p.id) != 0) {
+      ActionResult r = Failure("not sent: the attempt was over before its agents were recorded");
+      r.cancelled = true;
+      Complete(p.id, std::move(r), out);
+    }
+  }
+  Flush(out);
+  if (recorded.empty()) return;
+  options_.after_durable([this, recorded = std::move(recorded)] { SendPlaced(recorded); });
+}
+
+void AgentExecutor::SendPlaced(const std::vector<Placement>& placements) {
+  Outbox out;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const Placement& p : placements) {
+      auto it = attempts_.find(p.id);
+      if (it == attempts_.end()) continue;
+      Attempt& attempt = it->second;
+      for (Host& host : attempt.hosts) {
+        if (host.sent || host.reported || !Contains(p.agents, host.agent)) continue;
+        if (attempt.cancelled) {
+          ActionResult r = Failure("cancelled before it was sent to agent '" + host.agent + "'");
+          r.cancelled = true;
+          SetHostResult(attempt, host, std::move(r), false);
+          continue;
+        }
+        host.sent = true;
+        v1::CoordinatorMessage message;
+        *message.mutable_dispatch() =
+            ToDispatch(attempt.request, options_.run_id, host.agent, options_.output_cap_bytes);
+        out.messages.emplace_back(host.agent, std::move(message));
+      }
+      if (attempt.cancelled) MaybeComplete(p.id, out);
+    }
+  }
+  Flush(out);
 }
 
 void AgentExecutor::SetHostResult(Attempt& attempt, Host& host, ActionResult result,
@@ -251,30 +321,53 @@ void AgentExecutor::Recover(const ActionRequest& request, Millis grace, Done don
     attempt.request = request;
     attempt.done = std::move(done);
     attempt.recovering = true;
+    attempt.expected = request.placed_on;
     if (target != nullptr) {
       for (const auto& [key, value] : target->labels) attempt.selector.emplace_back(key.value, value.value);
     }
     for (const auto& [agent, known] : known_) {
-      if (known.count(id) != 0) attempt.hosts.push_back(MakeHost(agent));
+      if (known.count(id) != 0) Claim(id, attempt, agent);
     }
     // Results delivered before the engine asked: the attempt finished while no
     // coordinator ran. Each is the agent's claim and its result at once.
     auto parked = parked_.find(id);
     if (parked != parked_.end()) {
       for (const auto& [agent, result] : parked->second) {
-        Host* host = nullptr;
-        for (Host& h : attempt.hosts) host = h.agent == agent ? &h : host;
-        if (host == nullptr) {
-          attempt.hosts.push_back(MakeHost(agent));
-          host = &attempt.hosts.back();
+        Claim(id, attempt, agent);
+        for (Host& h : attempt.hosts) {
+          if (h.agent == agent) SetHostResult(attempt, h, FromWire(result), true);
         }
-        SetHostResult(attempt, *host, FromWire(result), true);
       }
       parked_.erase(parked);
     }
     Arm(id, attempt, grace, [this, id, grace] { RecoveryEnded(id, grace); });
+    MaybeEndRecovery(id, out);
   }
   Flush(out);
+}
+
+void AgentExecutor::Claim(const std::string& id, Attempt& attempt, const std::string& agent) {
+  (void)id;
+  if (!attempt.expected.empty() && !Contains(attempt.expected, agent)) return;
+  for (const Host& h : attempt.hosts) {
+    if (h.agent == agent) return;
+  }
+  attempt.hosts.push_back(MakeHost(agent));
+  attempt.hosts.back().sent = true;  // it has the attempt
+}
+
+void AgentExecutor::MaybeEndRecovery(const std::string& id, Outbox& out) {
+  auto it = attempts_.find(id);
+  if (it == attempts_.end() || !it->second.recovering || it->second.expected.empty()) return;
+  Attempt& attempt = it->second;
+  for (const std::string& agent : attempt.expected) {
+    bool claimed = false;
+    for (const Host& h : attempt.hosts) claimed = claimed || h.agent == agent;
+    if (!claimed) return;
+  }
+  if (attempt.timer != 0) scheduler_->Cancel(attempt.timer);
+  attempt.timer = 0;
+  EndRecoveryOf(id, attempt, Millis(0), out);
 }
 
 void AgentExecutor::RecoveryEnded(const std::string& id, Millis grace) {
@@ -283,26 +376,56 @@ void AgentExecutor::RecoveryEnded(const std::string& id, Millis grace) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = attempts_.find(id);
     if (it == attempts_.end() || !it->second.recovering) return;
-    Attempt& attempt = it->second;
-    attempt.timer = 0;
-    attempt.recovering = false;
-    if (attempt.hosts.empty()) {
-      ActionResult r = Failure(absl::StrCat("no agent reported attempt '", id, "' within ",
-                                            Duration(grace), " of the coordinator's restart"));
-      r.unrecovered = true;
-      Complete(id, std::move(r), out);
-    } else {
-      std::string agents;
-      for (const Host& h : attempt.hosts) absl::StrAppend(&agents, agents.empty() ? "" : ", ", h.agent);
-      out.log.push_back(absl::StrCat("re-attached '", id, "' on ", agents));
-      if (attempt.request.timeout.count() > 0) {
-        Arm(id, attempt, attempt.request.timeout + options_.report_grace,
-            [this, id] { ReportDeadline(id); });
-      }
-      MaybeComplete(id, out);
-    }
+    it->second.timer = 0;
+    EndRecoveryOf(id, it->second, grace, out);
   }
   Flush(out);
+}
+
+void AgentExecutor::EndRecoveryOf(const std::string& id, Attempt& attempt, Millis grace,
+                                  Outbox& out) {
+  attempt.recovering = false;
+  std::vector<std::string> claimed;
+  for (const Host& h : attempt.hosts) claimed.push_back(h.agent);
+  std::vector<std::string> missing;
+  for (const std::string& agent : attempt.expected) {
+    if (!Contains(claimed, agent)) missing.push_back(agent);
+  }
+  if (!claimed.empty() && missing.empty()) {
+    out.log.push_back(absl::StrCat("re-attached '", id, "' on ", Joined(claimed)));
+    if (attempt.request.timeout.count() > 0) {
+      Arm(id, attempt, attempt.request.timeout + options_.report_grace,
+          [this, id] { ReportDeadline(id); });
+    }
+    MaybeComplete(id, out);
+    return;
+  }
+  // Part of a fan-out cannot be vouched for, so the attempt as a whole has no outcome.
+  // What the others did is kept in the error, and whatever they still run is stopped, so
+  // that a re-run does not race it.
+  std::string error =
+      claimed.empty()
+          ? absl::StrCat("no agent reported attempt '", id, "' within ", Duration(grace),
+                         " of the coordinator's restart")
+          : absl::StrCat(missing.size() == 1 ? "agent " : "agents ", Joined(missing),
+                         " did not report attempt '", id, "' within ", Duration(grace),
+                         " of the coordinator's restart");
+  if (!attempt.expected.empty()) absl::StrAppend(&error, " (it was sent to ", Joined(attempt.expected), ")");
+  for (Host& host : attempt.hosts) {
+    if (host.reported) {
+      absl::StrAppend(&error, "; ", host.agent, ": ",
+                      host.result.ok ? "succeeded" : "failed: " + host.result.error);
+      continue;
+    }
+    absl::StrAppend(&error, "; ", host.agent, ": still running, stopped");
+    v1::CoordinatorMessage cancel;
+    *cancel.mutable_cancel()->mutable_id() = WireId(attempt.request, options_.run_id, host.agent);
+    cancel.mutable_cancel()->set_reason("its attempt could not be recovered as a whole");
+    out.messages.emplace_back(host.agent, std::move(cancel));
+  }
+  ActionResult r = Failure(std::move(error));
+  r.unrecovered = true;
+  Complete(id, std::move(r), out);
 }
 
 void AgentExecutor::OnAgentConnected(const AgentInfo& agent,
@@ -313,6 +436,7 @@ void AgentExecutor::OnAgentConnected(const AgentInfo& agent,
     std::map<std::string, bool>& knows = known_[agent.id];
     knows.clear();
     for (const v1::KnownAttempt& k : known) knows[EngineDispatchId(k.id())] = k.finished();
+    std::vector<std::string> claimed;
     for (auto& [id, attempt] : attempts_) {
       if (attempt.waiting) {
         if (Matches(attempt, agent.labels)) Place(id, attempt, {agent.id}, out);
@@ -321,7 +445,7 @@ void AgentExecutor::OnAgentConnected(const AgentInfo& agent,
       for (Host& host : attempt.hosts) {
         if (host.agent != agent.id || host.reported) continue;
         if (knows.count(id) != 0) continue;  // it still has it: the result will come
-        if (attempt.recovering) continue;
+        if (attempt.recovering || !host.sent) continue;
         // The dispatch was lost with the old stream: send it again (the agent runs an
         // attempt it knows only once).
         v1::CoordinatorMessage message;
@@ -330,11 +454,11 @@ void AgentExecutor::OnAgentConnected(const AgentInfo& agent,
         out.messages.emplace_back(agent.id, std::move(message));
       }
       if (attempt.recovering && knows.count(id) != 0) {
-        bool listed = false;
-        for (const Host& host : attempt.hosts) listed = listed || host.agent == agent.id;
-        if (!listed) attempt.hosts.push_back(MakeHost(agent.id));
+        Claim(id, attempt, agent.id);
+        claimed.push_back(id);
       }
     }
+    for (const std::string& id : claimed) MaybeEndRecovery(id, out);
   }
   Flush(out);
 }

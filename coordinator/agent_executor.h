@@ -33,6 +33,11 @@ struct AgentExecutorOptions {
   Millis report_grace{30000};
   // Runs `then` once everything the engine recorded so far is durable (on the strand).
   std::function<void(std::function<void()> then)> after_durable;
+  // Records which agents an attempt goes to (RunEngine::RecordPlacement), on the strand;
+  // false when the attempt is over. When set (with after_durable), an attempt's dispatches
+  // are sent only once that record is durable, so a restarted coordinator knows every
+  // agent that must report. Unset (tests of the protocol alone): sent at once.
+  std::function<bool(const ActionRequest&, const std::vector<std::string>&)> record_placement;
   // A result for an attempt that was already over (step id, attempt, rollback, result).
   std::function<void(const std::string&, int, bool, ActionResult)> late_result;
   std::function<void(const std::string&)> log;
@@ -48,7 +53,9 @@ class AgentExecutor : public Executor, public AgentListener {
   void Start(const ActionRequest& request, Done done) override;
   void Cancel(const std::string& dispatch_id) override;
   // Waits `grace` for agents to say (in their Hello) that they still run or hold the
-  // attempt; re-attaches when one did, else reports `unrecovered`.
+  // attempt; re-attaches when they did, else reports `unrecovered`. With the journaled
+  // placement (request.placed_on) every agent placed must report, and recovery ends as
+  // soon as they all have; without one, whichever agents report are taken.
   void Recover(const ActionRequest& request, Millis grace, Done done) override;
 
   // AgentListener (on gRPC's and the hub's threads).
@@ -72,6 +79,7 @@ class AgentExecutor : public Executor, public AgentListener {
     std::string agent;
     bool reported = false;
     bool from_agent = false;  // the result came from the agent (it needs an ack)
+    bool sent = false;        // the agent was sent the dispatch (or claimed it)
     ActionResult result;
   };
   static Host MakeHost(const std::string& agent) {
@@ -88,6 +96,13 @@ class AgentExecutor : public Executor, public AgentListener {
     bool recovering = false;  // collecting claims after a restart
     bool cancelled = false;
     Scheduler::TimerId timer = 0;
+    std::vector<std::string> expected;  // recovering: the journaled placement (or empty)
+  };
+  // Agents an attempt was placed on whose dispatches wait for the placement record.
+  struct Placement {
+    std::string id;
+    ActionRequest request;
+    std::vector<std::string> agents;
   };
   // Work decided under the lock and done after it: messages to send, attempts to report.
   struct Outbox {
@@ -95,6 +110,7 @@ class AgentExecutor : public Executor, public AgentListener {
     std::vector<std::pair<Done, ActionResult>> reports;
     std::vector<std::pair<std::string, v1::DispatchId>> acks;  // after the reports are durable
     std::vector<std::string> log;
+    std::vector<Placement> placements;  // recorded on the strand, then sent once durable
   };
 
   bool Matches(const Attempt& attempt, const std::map<std::string, std::string>& labels) const;
@@ -107,6 +123,14 @@ class AgentExecutor : public Executor, public AgentListener {
   void Complete(const std::string& id, ActionResult result, Outbox& out);
   void Arm(const std::string& id, Attempt& attempt, Millis after, std::function<void()> fire);
   void Flush(Outbox& out);
+  // On the strand: records each placement, then sends its dispatches once durable.
+  void RecordAndSend(std::vector<Placement> placements);
+  void SendPlaced(const std::vector<Placement>& placements);
+  // Recovery: adds `agent`'s claim (when the placement allows it); ends the recovery
+  // when every placed agent has claimed.
+  void Claim(const std::string& id, Attempt& attempt, const std::string& agent);
+  void MaybeEndRecovery(const std::string& id, Outbox& out);
+  void EndRecoveryOf(const std::string& id, Attempt& attempt, Millis grace, Outbox& out);
 
   void WaitTimedOut(const std::string& id);
   void ReportDeadline(const std::string& id);

@@ -240,6 +240,10 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
         if (engine_ptr != nullptr) engine_ptr->ReportLate(step, attempt, rollback, std::move(result));
       });
     };
+    exec_options.record_placement = [&engine_ptr](const ActionRequest& request,
+                                                  const std::vector<std::string>& hosts) {
+      return engine_ptr != nullptr && engine_ptr->RecordPlacement(request, hosts);
+    };
     agents = std::make_unique<AgentExecutor>(runbook, &scheduler, hub.get(), exec_options);
     if (resuming) agents->BeginRecovery();
     hub->SetListener(agents.get());

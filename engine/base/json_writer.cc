@@ -104,6 +104,16 @@ void JsonObjectWriter::Add(std::string_view key, bool value) {
   fields_.push_back({std::string(key), value ? "true" : "false"});
 }
 
+void JsonObjectWriter::Add(std::string_view key, const std::vector<std::string>& values) {
+  std::string array = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) array.push_back(',');
+    AppendJsonString(values[i], &array);
+  }
+  array.push_back(']');
+  fields_.push_back({std::string(key), std::move(array)});
+}
+
 std::string JsonObjectWriter::Finish() {
   std::sort(fields_.begin(), fields_.end(),
             [](const Field& a, const Field& b) { return a.key < b.key; });

@@ -23,6 +23,7 @@ class JsonObjectWriter {
   void Add(std::string_view key, int64_t value);
   void Add(std::string_view key, int value) { Add(key, static_cast<int64_t>(value)); }
   void Add(std::string_view key, bool value);
+  void Add(std::string_view key, const std::vector<std::string>& values);  // an array
 
   // The object, keys in bytewise order.
   std::string Finish();

@@ -35,6 +35,10 @@ struct ActionRequest {
 
   // Values to replace with "***" wherever they appear in captured output.
   std::vector<std::string> secret_values;
+
+  // Recover() only: the hosts the journal says the attempt was sent to (its `placed`
+  // record), empty when none was recorded.
+  std::vector<std::string> placed_on;
 };
 
 struct ActionResult {

@@ -296,6 +296,21 @@ void RunEngine::ReportLate(const std::string& step_id, int attempt, bool rollbac
   OnResult(step, attempt, rollback, std::move(result));
 }
 
+bool RunEngine::RecordPlacement(const ActionRequest& request,
+                                const std::vector<std::string>& hosts) {
+  const int step = request.step_index;
+  if (step < 0 || step >= graph_.size() || state_.ended()) return false;
+  if ((request.rollback ? rollback_in_flight_ : run_in_flight_)[step] != request.attempt) {
+    return false;
+  }
+  RunEvent e = MakeEvent(EventType::kPlaced, step);
+  e.attempt = request.attempt;
+  e.rollback = request.rollback;
+  e.dispatch_id = request.dispatch_id;
+  e.hosts = hosts;
+  return Emit(std::move(e), /*sync=*/false);
+}
+
 void RunEngine::AttemptFailed(int step, EngineTime failed_at) {
   const Step& s = runbook_.steps[step];
   const StepStatus& st = state_.step(step);

@@ -94,6 +94,12 @@ class RunEngine {
   // up for lost that came back): journaled as late, changes nothing.
   void ReportLate(const std::string& step_id, int attempt, bool rollback, ActionResult result);
 
+  // An executor chose the hosts an attempt goes to (agents matching its target): recorded
+  // as a `placed` event, so that a resumed run knows every host that must report. The
+  // executor sends nothing before the record is durable. False when the attempt is no
+  // longer in flight (or the journal failed): then nothing may be sent. On the strand.
+  bool RecordPlacement(const ActionRequest& request, const std::vector<std::string>& hosts);
+
   const RunState& state() const { return state_; }
   // Moves the state out when the engine is done with it (it must not be used after).
   RunState ReleaseState() { return std::move(state_); }
@@ -146,7 +152,7 @@ class RunEngine {
   void RestoreDone();
   void RebuildRollback(const JournalFacts& facts);
   void FinishInterrupted(const JournalFacts& facts);
-  void Recover(int step, bool rollback, Millis grace);
+  void Recover(int step, bool rollback, Millis grace, const std::vector<std::string>& placed_on);
   void OnRecovered(int step, int attempt, bool rollback, ActionResult result);
   void LostAttempt(int step);
   void ResumeStep(int step, const JournalFacts& facts);

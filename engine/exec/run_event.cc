@@ -18,6 +18,7 @@ constexpr TypeName kTypeNames[] = {
     {EventType::kRunStarted, "run_started"},
     {EventType::kStepState, "step"},
     {EventType::kDispatch, "dispatch"},
+    {EventType::kPlaced, "placed"},
     {EventType::kResult, "result"},
     {EventType::kSignOff, "signoff"},
     {EventType::kDecision, "decision"},
@@ -83,6 +84,12 @@ std::string EncodePayload(const RunEvent& e, const Runbook& runbook) {
         const Action* action = e.rollback ? step.rollback.get() : step.run.get();
         if (action != nullptr) j.Add("command", DescribeAction(*action));
       }
+      if (e.rollback) j.Add("rollback", true);
+      break;
+    case EventType::kPlaced:
+      j.Add("attempt", e.attempt);
+      j.Add("dispatch_id", e.dispatch_id);
+      j.Add("hosts", e.hosts);
       if (e.rollback) j.Add("rollback", true);
       break;
     case EventType::kResult:
@@ -185,6 +192,9 @@ absl::StatusOr<RunEvent> DecodeEvent(const std::string& type, const std::string&
       }
       case EventType::kDispatch:
         e.target = j.value("target", "");
+        break;
+      case EventType::kPlaced:
+        e.hosts = j.value("hosts", std::vector<std::string>());
         break;
       case EventType::kResult:
         e.ok = j.value("ok", false);

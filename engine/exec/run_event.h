@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/base/scheduler.h"
@@ -17,6 +18,7 @@ enum class EventType {
   kRunStarted,       // runbook text and hash, T0, mode
   kStepState,        // a step moved to `state` (attempt, paused, reason)
   kDispatch,         // an attempt of a run or rollback action was sent to an executor
+  kPlaced,           // the agents an attempt was sent to, durable before it is sent
   kResult,           // an attempt's outcome
   kSignOff,          // a person signed off a manual step
   kDecision,         // a person (or the engine) decided go or no-go on a gate
@@ -45,12 +47,13 @@ struct RunEvent {
   bool decided = false;  // kStepState of a gate that was decided: `decision` holds it
   bool rerun = false;    // kStepState(running): an idempotent step runs again because its
                          // attempt was lost in a coordinator restart; uses none of its retries
-  // kDispatch, kResult, kStepState(running)
+  // kDispatch, kPlaced, kResult, kStepState(running)
   int attempt = 0;
   bool rollback = false;  // the attempt is of the rollback action
   std::string dispatch_id;
   std::string target;  // kDispatch: the action's `on:`. Its journal record also holds the
                        // action as written (secrets never substituted), from the runbook.
+  std::vector<std::string> hosts;  // kPlaced: the agent ids, in the order they were chosen
   // kResult
   bool ok = false;
   int exit_code = -1;

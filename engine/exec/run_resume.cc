@@ -43,6 +43,9 @@ struct RunEngine::JournalFacts {
     bool rollback_result_pending = false;
     bool rollback_result_ok = false;
     std::string rollback_result_error;
+    // The last `placed` record of the run action [0] and of the rollback action [1].
+    int placed_attempt[2] = {0, 0};
+    std::vector<std::string> placed_on[2];
     Command command = Command::kNone;
     std::string actor;
     std::string reason;
@@ -80,6 +83,11 @@ struct RunEngine::JournalFacts {
           if (s != nullptr && e.rollback && s->command == Command::kRetryRollback) {
             s->command = Command::kNone;
           }
+          break;
+        case EventType::kPlaced:
+          if (s == nullptr) break;
+          s->placed_attempt[e.rollback ? 1 : 0] = e.attempt;
+          s->placed_on[e.rollback ? 1 : 0] = e.hosts;
           break;
         case EventType::kResult:
           if (s == nullptr || e.late) break;
@@ -239,7 +247,12 @@ absl::Status RunEngine::Resume(const std::vector<RunEvent>& journaled,
                            ? rollback_in_flight_[f.step] == s.rollback_attempt && s.rollback_running
                            : run_in_flight_[f.step] == s.attempt &&
                                  s.state == StepState::kRunning && !s.dispatch_id.empty();
-    if (still) Recover(f.step, f.rollback, options.recover_grace);
+    if (!still) continue;
+    const JournalFacts::PerStep& p = facts.steps[f.step];
+    const int attempt = f.rollback ? s.rollback_attempt : s.attempt;
+    const int which = f.rollback ? 1 : 0;
+    Recover(f.step, f.rollback, options.recover_grace,
+            p.placed_attempt[which] == attempt ? p.placed_on[which] : std::vector<std::string>());
   }
 
   if (state_.rolling_back()) {
@@ -403,7 +416,8 @@ void RunEngine::FinishInterrupted(const JournalFacts& facts) {
   }
 }
 
-void RunEngine::Recover(int step, bool rollback, Millis grace) {
+void RunEngine::Recover(int step, bool rollback, Millis grace,
+                        const std::vector<std::string>& placed_on) {
   const Step& s = runbook_.steps[step];
   const Action* action = rollback ? s.rollback.get() : s.run.get();
   const StepStatus& st = state_.step(step);
@@ -418,8 +432,9 @@ void RunEngine::Recover(int step, bool rollback, Millis grace) {
     });
     return;
   }
-  executor->Recover(RequestFor(step, attempt, rollback, executor), grace,
-                    ReportTo(step, attempt, rollback, /*recovered=*/true));
+  ActionRequest request = RequestFor(step, attempt, rollback, executor);
+  request.placed_on = placed_on;
+  executor->Recover(request, grace, ReportTo(step, attempt, rollback, /*recovered=*/true));
 }
 
 void RunEngine::OnRecovered(int step, int attempt, bool rollback, ActionResult result) {

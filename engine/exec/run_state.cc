@@ -125,6 +125,8 @@ void RunState::Apply(const RunEvent& e) {
     case EventType::kRunResumed:
       ++resumes_;
       break;
+    case EventType::kPlaced:  // where an attempt runs changes no state
+      break;
   }
 }
 

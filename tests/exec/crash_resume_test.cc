@@ -244,6 +244,7 @@ void ExpectSafeRun(const CrashedRun& run, const std::string& path, Seen* seen) {
       case EventType::kRollbackPaused:
       case EventType::kRunEnded:
       case EventType::kRunResumed:
+      case EventType::kPlaced:
         break;
     }
   }

@@ -110,6 +110,10 @@ class WorldExecutor : public Executor {
 
   void Start(const ActionRequest& request, Done done) override {
     ++started;
+    // Attempts that outlive the coordinator go to agents, whose placement is journaled.
+    if (engine != nullptr && request.target != "local") {
+      engine->RecordPlacement(request, {"agent-" + request.target + "-1", "agent-" + request.target + "-2"});
+    }
     AttemptWorld::Attempt& a = world_->Begin(request, scheduler_->Now());
     Deliver(request.dispatch_id, a.end, std::move(done));
   }
@@ -133,6 +137,7 @@ class WorldExecutor : public Executor {
   void Recover(const ActionRequest& request, Millis grace, Done done) override {
     (void)grace;
     recovered.push_back(request.dispatch_id);
+    placed_on[request.dispatch_id] = request.placed_on;
     AttemptWorld::Attempt* a = world_->Find(request.dispatch_id);
     if (a == nullptr || !a->survives || a->killed || a->cancelled) {
       ActionResult lost;
@@ -146,6 +151,8 @@ class WorldExecutor : public Executor {
 
   int started = 0;
   std::vector<std::string> recovered;  // dispatch ids asked about
+  std::map<std::string, std::vector<std::string>> placed_on;  // what Recover was told
+  RunEngine* engine = nullptr;  // records placements when set
 
  private:
   struct Pending {
@@ -411,6 +418,7 @@ class Coordinator {
         input_.runbook, input_.graph, std::move(options), &scheduler_,
         [this](const std::string&) -> Executor* { return &executor_; }, sink_.get());
     engine_->AddObserver(&log_);
+    executor_.engine = engine_.get();
   }
 
   AttemptWorld* world_;

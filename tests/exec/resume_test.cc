@@ -102,6 +102,7 @@ TEST_F(ResumeTest, ACheckInFlightRunsAgainWhenItsOutcomeIsLost) {
                  5 * kMinute);
   std::unique_ptr<Coordinator> c = Resume();
   EXPECT_EQ(c->executor().recovered, std::vector<std::string>{"probe#1"});
+  EXPECT_TRUE(c->executor().placed_on["probe#1"].empty()) << "nothing placed it on an agent";
   ASSERT_EQ(c->Drive(nullptr), Coordinator::Stop::kEnded);
   EXPECT_EQ(c->state().phase(), RunPhase::kSucceeded);
   EXPECT_EQ(c->Step("probe").attempt, 2);
@@ -210,6 +211,9 @@ TEST_F(ResumeTest, ATaskInFlightIsReattachedWhenItsAgentStillRunsIt) {
                  5 * kMinute);
   std::unique_ptr<Coordinator> c = Resume(2 * kMinute);
   EXPECT_EQ(c->executor().recovered, std::vector<std::string>{"migrate#1"});
+  // The executor is told every agent the journal says the attempt went to.
+  EXPECT_EQ(c->executor().placed_on["migrate#1"],
+            (std::vector<std::string>{"agent-db-1", "agent-db-2"}));
   ASSERT_EQ(c->Drive(nullptr), Coordinator::Stop::kEnded);
   EXPECT_EQ(c->state().phase(), RunPhase::kSucceeded);
   EXPECT_EQ(c->Step("migrate").attempt, 1);
@@ -224,6 +228,17 @@ TEST_F(ResumeTest, ATaskInFlightIsReattachedWhenItsAgentStillRunsIt) {
   ASSERT_EQ(resumed.size(), 1u);
   EXPECT_EQ(resumed[0].in_flight, "migrate#1");
   EXPECT_GT(resumed[0].events_before, 0);
+  const std::vector<RunEvent> placed = Journaled(*c, EventType::kPlaced, "migrate");
+  ASSERT_EQ(placed.size(), 1u);
+  EXPECT_EQ(placed[0].dispatch_id, "migrate#1");
+  EXPECT_EQ(placed[0].attempt, 1);
+  EXPECT_EQ(placed[0].hosts, (std::vector<std::string>{"agent-db-1", "agent-db-2"}));
+  // A placement for an attempt that is over is refused (and nothing may be sent).
+  ActionRequest over;
+  over.step_index = c->Index("migrate");
+  over.attempt = 1;
+  over.dispatch_id = "migrate#1";
+  EXPECT_FALSE(c->engine().RecordPlacement(over, {"agent-db-1"}));
   EXPECT_EQ(resumed[0].time, killed_at_ + 2 * kMinute);
   EXPECT_EQ(c->state().resumes(), 1);
   ExpectJournalIsTheRun(*c);

@@ -75,6 +75,7 @@ class Process:
             raise AssertionError(f"{self.name} did not exit within {timeout}s; output:\n"
                                  + self.output()[-4000:])
         self._reader.join(timeout=5)
+        self._close_output()
         return rc
 
     def kill(self, sig=signal.SIGKILL):
@@ -96,6 +97,11 @@ class Process:
                     pass
                 self.proc.wait(timeout=5)
         self._reader.join(timeout=5)
+        self._close_output()
+
+    def _close_output(self):
+        if not self._reader.is_alive() and not self.proc.stdout.closed:
+            self.proc.stdout.close()
 
 
 class LiveRig:

@@ -270,6 +270,72 @@ steps:
             resumed = self.events(journal, "run_resumed")
             self.assertGreaterEqual(len(resumed), 1)
 
+    def fan_out_interrupted(self, name):
+        """A task fanned out to three agents, the coordinator SIGKILLed while all three run
+        it. Returns the runbook, journal, the resume arguments and the agents."""
+        port = free_port()
+        runbook = self.rig.write(f"{name}.yaml", f"""runbook: 1
+name: {name}
+roles: {{ops: [olu]}}
+targets:
+  web: {{agents: {{role: web}}}}
+defaults: {{duration: 1m, timeout: 60s}}
+steps:
+  - id: deploy
+    type: task
+    run: {{on: web, shell: "touch started; sleep 3; echo deployed >> runs"}}
+""")
+        agents = []
+        for i in range(3):
+            workdir = self.rig.path(name, f"web-{i}")
+            os.makedirs(workdir)
+            agents.append((self.rig.agent(f"{name}-web-{i}", port, {"role": "web"},
+                                          workdir=workdir), workdir))
+        journal = self.rig.path(f"{name}.db")
+        common = ["--listen", f"127.0.0.1:{port}", "--insecure"]
+        coord = self.rig.coordinator(["run", runbook, "--journal", journal, "--wait-agents", "3",
+                                      "--agent-wait", "60s"] + common, name=f"{name} run")
+        deadline = time.monotonic() + 30
+        while not all(os.path.exists(os.path.join(w, "started")) for _, w in agents):
+            self.assertLess(time.monotonic(), deadline, coord.output())
+            time.sleep(0.02)
+        coord.kill()
+        coord.wait(timeout=10)
+        placed = self.events(journal, "placed")
+        self.assertEqual(len(placed), 1, placed)
+        self.assertEqual(sorted(placed[0]["payload"]["hosts"]),
+                         [f"{name}-web-{i}" for i in range(3)])
+        return journal, common, agents
+
+    def test_a_fan_out_is_reattached_as_soon_as_every_placed_agent_reports(self):
+        journal, common, agents = self.fan_out_interrupted("fanall")
+        started = time.monotonic()
+        final = self.rig.coordinator(["resume", "--journal", journal, "--recover-grace", "40s"]
+                                     + common, name="resume")
+        rc = final.wait(timeout=60)
+        self.assertEqual(rc, 0, final.output())
+        # The journaled placement says who must report: no need to wait out the grace.
+        self.assertLess(time.monotonic() - started, 30, final.output())
+        for _, workdir in agents:
+            with open(os.path.join(workdir, "runs")) as f:
+                self.assertEqual(f.read().split(), ["deployed"])
+        self.assert_verified(journal)
+
+    def test_a_fan_out_with_an_agent_gone_for_good_is_not_taken_for_a_success(self):
+        journal, common, agents = self.fan_out_interrupted("fanpart")
+        gone, gone_dir = agents[1]
+        gone.kill()
+        gone.wait(timeout=10)
+        final = self.rig.coordinator(["resume", "--journal", journal, "--recover-grace", "2s"]
+                                     + common, name="resume")
+        final.wait_for("deploy  unknown", timeout=60)
+        results = [r["payload"] for r in self.events(journal, "result") if not r["payload"].get("late")]
+        self.assertEqual(len(results), 1, results)
+        self.assertTrue(results[0].get("unrecovered"), results[0])
+        self.assertFalse(results[0]["ok"])
+        self.assertIn("agent fanpart-web-1 did not report", results[0]["error"])
+        final.stop()
+
     def test_a_local_task_left_running_by_a_killed_coordinator_is_stopped_on_resume(self):
         # The coordinator dies while its own host runs a task; the task's shell and its
         # `sleep` go on under init. The resume must stop them before anyone decides what to

@@ -37,6 +37,11 @@ std::string Describe(const RunEvent& e, const Runbook& rb) {
              " failed: " + e.error;
     case EventType::kDispatch:
       return e.rollback ? "rolling back on " + e.target : "";
+    case EventType::kPlaced: {
+      std::string agents;
+      for (const std::string& h : e.hosts) agents += (agents.empty() ? "" : ", ") + h;
+      return std::string(e.rollback ? "rollback sent to " : "sent to ") + agents;
+    }
     case EventType::kSignOff:
       return "signed off by " + e.actor + " as " + e.as;
     case EventType::kDecision:

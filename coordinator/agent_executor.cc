@@ -134,7 +134,7 @@ void AgentExecutor::Start(const ActionRequest& request, Done done) {
 void AgentExecutor::Place(const std::string& id, Attempt& attempt,
                           const std::vector<std::string>& agents, Outbox& out) {
   attempt.waiting = false;
-  const bool journaled = options_.record_placement && options_.after_durable;
+  const bool journaled = DefersUntilDurable();
   for (const std::string& agent : agents) {
     attempt.hosts.push_back(MakeHost(agent));
     if (journaled) continue;

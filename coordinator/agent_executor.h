@@ -52,6 +52,9 @@ class AgentExecutor : public Executor, public AgentListener {
   // Executor (on the engine's strand).
   void Start(const ActionRequest& request, Done done) override;
   void Cancel(const std::string& dispatch_id) override;
+  bool DefersUntilDurable() const override {
+    return options_.record_placement && options_.after_durable;
+  }
   // Waits `grace` for agents to say (in their Hello) that they still run or hold the
   // attempt; re-attaches when they did, else reports `unrecovered`. With the journaled
   // placement (request.placed_on) every agent placed must report, and recovery ends as

@@ -67,6 +67,11 @@ class Executor {
   // False for an executor that runs nothing (simulation). Its requests then carry only
   // the attempt (ids, target, timeout): no substitution, argv, shell, probe or env.
   virtual bool RunsActions() const { return true; }
+  // True for an executor that lets nothing leave until everything the engine recorded
+  // so far is durable (the agent executor sends a dispatch only after its placement is
+  // synced). The engine then need not sync each dispatch record on its own: a burst of
+  // dispatches shares one sync. Others start at once, so each dispatch is synced first.
+  virtual bool DefersUntilDurable() const { return false; }
   // After a coordinator restart: `request` was dispatched before the stop and its result
   // was never journaled. Calls `done` exactly once (possibly on another thread): with the
   // attempt's real outcome when the executor can still reach it (an agent still runs it or

@@ -187,8 +187,9 @@ void RunEngine::Dispatch(int step, int attempt, bool rollback, bool rerun) {
   e.rollback = rollback;
   e.dispatch_id = request.dispatch_id;
   e.target = action->on.value;
-  // The dispatch is durable before anything runs.
-  if (!Emit(std::move(e), /*sync=*/true)) return;
+  // The dispatch is durable before anything runs: synced here, or with the executor's own
+  // wait for durability.
+  if (!Emit(std::move(e), /*sync=*/executor == nullptr || !executor->DefersUntilDurable())) return;
   (rollback ? rollback_in_flight_ : run_in_flight_)[step] = attempt;
   if (executor == nullptr) {
     ActionResult r;

@@ -12,7 +12,7 @@ echo "== sanitizers: unit tests under AddressSanitizer and UndefinedBehaviorSani
 asan="$root/build-asan"
 if [[ ! -f "$asan/build.ninja" ]]; then
   cmake -S "$root" -B "$asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTMINUS_SANITIZE=ON \
-    -DTMINUS_TOOLS=OFF >/dev/null
+    -DTMINUS_TOOLS=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 >/dev/null
 fi
 ninja -C "$asan" -j"$jobs" tminus_unit_tests tminus_exec_tests tminus_journal_tests \
   tminus_executor_tests tminus_audit_command_tests

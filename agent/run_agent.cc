@@ -21,10 +21,10 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_link.h"
 #include "agent/backoff.h"
-#include "agent/credentials.h"
 #include "engine/executors/local_executor.h"
 #include "engine/executors/loop_scheduler.h"
 #include "engine/executors/unique_fd.h"
+#include "net/tls.h"
 
 #ifndef TMINUS_VERSION
 #define TMINUS_VERSION "unknown"
@@ -156,7 +156,7 @@ int RunAgent(const AgentConfig& config, EventLog& log) {
     credentials = grpc::InsecureChannelCredentials();
   } else {
     absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
-        AgentCredentials(config.tls_dir);
+        net::AgentCredentials(config.tls_dir);
     if (!tls.ok()) {
       log.Line(absl::StrCat("error: ", tls.status().message()));
       return kExitCannotStart;

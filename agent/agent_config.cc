@@ -113,6 +113,7 @@ absl::StatusOr<AgentConfig> ResolveConfig(const AgentFlags& flags) {
                                                    " bytes"));
   }
   config.output_cap_bytes = static_cast<size_t>(flags.output_cap);
+  config.state_dir = flags.state_dir;  // checked when it is opened (and locked)
   return config;
 }
 

@@ -3,7 +3,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "agent/credentials.h"
+#include "net/loopback.h"
+#include "net/tls.h"
 
 namespace tminus::agent {
 namespace {
@@ -60,7 +61,7 @@ absl::StatusOr<AgentConfig> ResolveConfig(const AgentFlags& flags) {
         "give --tls-dir DIR (with ca.crt, agent.crt and agent.key), or --insecure for a "
         "coordinator on this host");
   }
-  if (flags.insecure && !IsLoopbackAddress(flags.coordinator)) {
+  if (flags.insecure && !net::IsLoopbackAddress(flags.coordinator)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--insecure sends everything in plaintext, so it is allowed only to a coordinator on "
         "this host (127.x.x.x, localhost, [::1]), not '",
@@ -71,8 +72,15 @@ absl::StatusOr<AgentConfig> ResolveConfig(const AgentFlags& flags) {
   if (!flags.id.empty()) {
     config.id = flags.id;
   } else if (!flags.tls_dir.empty()) {
-    absl::StatusOr<std::string> common_name = CertificateCommonName(flags.tls_dir + "/agent.crt");
-    if (!common_name.ok()) return common_name.status();
+    absl::StatusOr<std::string> common_name =
+        net::CertificateCommonName(flags.tls_dir + "/agent.crt");
+    if (!common_name.ok()) {
+      // Say why the agent read the certificate at all, and how to do without it.
+      return absl::Status(common_name.status().code(),
+                          absl::StrCat(common_name.status().message(),
+                                       " (the agent's id is that certificate's common name "
+                                       "unless --id is given)"));
+    }
     config.id = *std::move(common_name);
   } else {
     return absl::InvalidArgumentError(
@@ -105,6 +113,7 @@ absl::StatusOr<AgentConfig> ResolveConfig(const AgentFlags& flags) {
                                                    " bytes"));
   }
   config.output_cap_bytes = static_cast<size_t>(flags.output_cap);
+  config.state_dir = flags.state_dir;  // checked when it is opened (and locked)
   return config;
 }
 

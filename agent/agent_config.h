@@ -24,6 +24,7 @@ struct AgentFlags {
   bool insecure = false;
   int max_concurrent = 4;
   long long output_cap = 64 * 1024;
+  std::string state_dir;
 };
 
 // What the agent runs with.
@@ -34,6 +35,7 @@ struct AgentConfig {
   std::string tls_dir;  // empty: plaintext (loopback only)
   size_t max_concurrent = 4;
   size_t output_cap_bytes = 64 * 1024;
+  std::string state_dir;  // empty: attempts and results are kept in memory only
 };
 
 // The largest --output-cap: two tails of this size and the rest of a Result stay well

@@ -45,16 +45,23 @@ bool IsRefusal(const grpc::Status& status) {
 }  // namespace
 
 AgentLink::AgentLink(AgentLinkOptions options, Scheduler& strand, Executor& executor,
-                     ChannelFactory channels, Backoff backoff, EventLog& log)
+                     ChannelFactory channels, Backoff backoff, EventLog& log, StateDir* state)
     : options_(std::move(options)),
       strand_(strand),
       executor_(executor),
       channels_(std::move(channels)),
       backoff_(std::move(backoff)),
       log_(log),
-      store_(AttemptStoreOptions{options_.max_concurrent, options_.remembered_acks}) {}
+      store_(AttemptStoreOptions{options_.max_concurrent, options_.remembered_acks}),
+      recorder_(state, log, options_.orphan_kill_grace) {}
+
+absl::Status AgentLink::Restore() { return recorder_.Recover(store_, NowUnixMs()); }
 
 void AgentLink::Start() { Connect(); }
+
+void AgentLink::OnSpawned(const std::string& key, pid_t pid) {
+  if (!stopping_) recorder_.Spawned(key, pid);
+}
 
 void AgentLink::Stop() {
   stopping_ = true;
@@ -214,6 +221,7 @@ void AgentLink::OnDispatch(const v1::Dispatch& dispatch) {
       return;
     }
     log_.Line(absl::StrCat("dispatch ", label, " rejected: ", error));
+    recorder_.Finished(*store_.Get(AttemptKey(dispatch.id())));
     SendResult(AttemptKey(dispatch.id()));
     return;
   }
@@ -241,6 +249,7 @@ void AgentLink::OnCancel(const v1::Cancel& cancel) {
     result.set_cancelled(true);
     store_.FinishQueued(key, std::move(result));
     log_.Line(absl::StrCat(label, " cancelled before it started", why));
+    recorder_.Finished(*store_.Get(key));
     SendResult(key);
     return;
   }
@@ -248,11 +257,28 @@ void AgentLink::OnCancel(const v1::Cancel& cancel) {
   executor_.Cancel(key);
 }
 
-void AgentLink::OnResultAck(const v1::ResultAck& ack) { store_.Acknowledge(AttemptKey(ack.id())); }
+void AgentLink::OnResultAck(const v1::ResultAck& ack) {
+  if (store_.Acknowledge(AttemptKey(ack.id()))) recorder_.Acknowledged(ack.id());
+}
 
 void AgentLink::StartAttempt(const std::string& key) {
   const AttemptStore::Attempt* attempt = store_.Get(key);
   if (attempt == nullptr) return;
+  if (absl::Status recorded = recorder_.Started(*attempt); !recorded.ok()) {
+    // An attempt the agent could lose track of (if it died, the coordinator would send it
+    // again and it would run twice) is not started at all: the step fails with the reason.
+    const std::string error =
+        absl::StrCat("not started: the agent cannot record it in its state directory (",
+                     recorded.message(), ")");
+    log_.Line(absl::StrCat("dispatch ", AttemptLabel(attempt->id), " ", error));
+    const int64_t now = NowUnixMs();
+    const std::vector<std::string> next =
+        store_.Finish(key, FailedResult(attempt->id, error, now), now);
+    recorder_.Finished(*store_.Get(key));
+    SendResult(key);
+    for (const std::string& queued : next) StartAttempt(queued);
+    return;
+  }
   log_.Line(absl::StrCat("dispatch ", AttemptLabel(attempt->id), " started"));
   Scheduler* strand = &strand_;
   executor_.Start(attempt->request, [this, strand, key](ActionResult outcome) {
@@ -268,6 +294,7 @@ void AgentLink::OnAttemptDone(const std::string& key, const ActionResult& outcom
   log_.Line(absl::StrCat(AttemptLabel(attempt->id), " finished: ", DescribeOutcome(result), " in ",
                          Seconds(outcome.duration)));
   const std::vector<std::string> next = store_.Finish(key, std::move(result), now);
+  recorder_.Finished(*store_.Get(key));  // on disk before the coordinator can see it
   SendResult(key);
   for (const std::string& queued : next) StartAttempt(queued);
 }

@@ -7,9 +7,13 @@
 // again after an exponential backoff with jitter, lists its attempts in the new Hello and
 // delivers every unacknowledged result again.
 //
+// With a state directory (StateDir), each attempt that starts, its process group, its
+// Result and its acknowledgement are also written to disk (AttemptRecorder), and Restore
+// takes back what a previous agent process left there.
+//
 // Everything here runs on one strand (a Scheduler); the stream's threads and the
 // executor's completions only post to it, so nothing here blocks them, nothing blocks the
-// strand, and no state is shared between threads.
+// strand (beyond the fsyncs of a state directory), and no state is shared between threads.
 #pragma once
 
 #include <cstddef>
@@ -22,13 +26,17 @@
 #include <string>
 
 #include <grpcpp/channel.h>
+#include <sys/types.h>
 
 #include "tminus/v1/agent.pb.h"
 
+#include "absl/status/status.h"
+#include "agent/attempt_recorder.h"
 #include "agent/attempt_store.h"
 #include "agent/backoff.h"
 #include "agent/event_log.h"
 #include "agent/link_stream.h"
+#include "agent/state_dir.h"
 #include "engine/base/scheduler.h"
 #include "engine/exec/executor.h"
 
@@ -51,6 +59,8 @@ struct AgentLinkOptions {
   Millis min_heartbeat_interval{50};
   // Acknowledged ids remembered to recognise dispatches sent again.
   size_t remembered_acks = 4096;
+  // Between SIGTERM and SIGKILL to a process group a previous agent process left running.
+  Millis orphan_kill_grace{2000};
 };
 
 class AgentLink {
@@ -59,15 +69,21 @@ class AgentLink {
   // the only one (a reused channel adds its own).
   using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
 
-  // `strand`, `executor` and `log` must outlive the link. The executor's completions are
-  // posted to `strand`.
+  // `strand`, `executor`, `log` and `state` (null: attempts are kept in memory only) must
+  // outlive the link. The executor's completions are posted to `strand`.
   AgentLink(AgentLinkOptions options, Scheduler& strand, Executor& executor,
-            ChannelFactory channels, Backoff backoff, EventLog& log);
+            ChannelFactory channels, Backoff backoff, EventLog& log, StateDir* state = nullptr);
   AgentLink(const AgentLink&) = delete;
   AgentLink& operator=(const AgentLink&) = delete;
 
+  // Before Start, while nothing else touches the link: takes back the attempts the state
+  // directory holds (see AttemptRecorder::Recover). Fails when it cannot be read.
+  absl::Status Restore();
   // On the strand: dials for the first time.
   void Start();
+  // On the strand: the child of the attempt with this key exists (its pid leads its
+  // process group), as the executor reports it.
+  void OnSpawned(const std::string& key, pid_t pid);
   // On the strand: stops reading, cancels the stream and every timer; attempts keep
   // running until the executor is destroyed. Nothing is dialled again.
   void Stop();
@@ -113,6 +129,7 @@ class AgentLink {
   Backoff backoff_;
   EventLog& log_;
   AttemptStore store_;
+  AttemptRecorder recorder_;
 
   bool stopping_ = false;
   LinkState state_ = LinkState::kIdle;

@@ -78,6 +78,10 @@ class AttemptStore {
   // Marks a finished attempt's result as handed to a stream.
   void MarkSent(const std::string& key);
 
+  // An id acknowledged before the agent restarted (from its state directory), remembered
+  // like one acknowledged now. Call in the order they were acknowledged.
+  void RememberAcknowledged(const std::string& key) { Remember(key); }
+
   const Attempt* Get(const std::string& key) const;
   // True for ids acknowledged recently (and so forgotten).
   bool WasAcknowledged(const std::string& key) const;

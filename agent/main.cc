@@ -49,6 +49,11 @@ int main(int argc, char** argv) {
                  "Bytes of the end of stdout and of stderr kept per attempt (at most 1 MiB)")
       ->type_name("BYTES")
       ->capture_default_str();
+  app.add_option("--state-dir", flags.state_dir,
+                 "Keep attempts and results not yet acknowledged in DIR (created 0700 when "
+                 "missing; one agent per DIR), so that a restart of the agent loses no result "
+                 "and runs no attempt twice. Without it they live in memory only")
+      ->type_name("DIR");
   app.add_option("--token-file", flags.token_file,
                  "Accepted and ignored for now: the agent authenticates with its certificate")
       ->type_name("FILE");

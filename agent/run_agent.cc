@@ -21,10 +21,11 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_link.h"
 #include "agent/backoff.h"
-#include "agent/credentials.h"
+#include "agent/state_dir.h"
 #include "engine/executors/local_executor.h"
 #include "engine/executors/loop_scheduler.h"
 #include "engine/executors/unique_fd.h"
+#include "net/tls.h"
 
 #ifndef TMINUS_VERSION
 #define TMINUS_VERSION "unknown"
@@ -156,7 +157,7 @@ int RunAgent(const AgentConfig& config, EventLog& log) {
     credentials = grpc::InsecureChannelCredentials();
   } else {
     absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
-        AgentCredentials(config.tls_dir);
+        net::AgentCredentials(config.tls_dir);
     if (!tls.ok()) {
       log.Line(absl::StrCat("error: ", tls.status().message()));
       return kExitCannotStart;
@@ -164,19 +165,50 @@ int RunAgent(const AgentConfig& config, EventLog& log) {
     credentials = *std::move(tls);
   }
 
-  LocalExecutorOptions executor_options;
-  executor_options.output_cap_bytes = config.output_cap_bytes;
-  auto executor = std::make_unique<LocalExecutor>(executor_options);
-
   AgentLinkOptions link_options;
   link_options.coordinator = config.coordinator;
   link_options.agent_id = config.id;
   link_options.labels = config.labels;
   link_options.version = TMINUS_VERSION;
   link_options.max_concurrent = config.max_concurrent;
+
+  std::unique_ptr<StateDir> state;
+  if (config.state_dir.empty()) {
+    log.Line(
+        "no --state-dir: attempts and results are kept in memory only, so a restart of the "
+        "agent loses every result the coordinator has not acknowledged");
+  } else {
+    StateDirOptions state_options;
+    state_options.remembered_acks = link_options.remembered_acks;
+    absl::StatusOr<std::unique_ptr<StateDir>> opened =
+        StateDir::Open(config.state_dir, state_options);
+    if (!opened.ok()) {
+      log.Line(absl::StrCat("error: ", opened.status().message()));
+      return kExitCannotStart;
+    }
+    state = *std::move(opened);
+    log.Line(absl::StrCat("keeping attempts and unacknowledged results in ", state->path()));
+  }
+
+  LocalExecutorOptions executor_options;
+  executor_options.output_cap_bytes = config.output_cap_bytes;
+  // The pid of each attempt's child, for the state directory: with it, an agent that
+  // restarts after a crash can stop what the crashed one left running.
+  executor_options.on_spawn = [&strand, &link_on_strand](const std::string& key, pid_t pid) {
+    strand.Post([&link_on_strand, key, pid] {
+      if (link_on_strand != nullptr) link_on_strand->OnSpawned(key, pid);
+    });
+  };
+  auto executor = std::make_unique<LocalExecutor>(executor_options);
+
   AgentLink link(link_options, strand, *executor,
                  MakeChannelFactory(config.coordinator, credentials),
-                 Backoff(link_options.backoff, SystemUniform()), log);
+                 Backoff(link_options.backoff, SystemUniform()), log, state.get());
+  // Before the strand runs, so the first Hello already lists what a previous process left.
+  if (absl::Status restored = link.Restore(); !restored.ok()) {
+    log.Line(absl::StrCat("error: ", restored.message()));
+    return kExitCannotStart;
+  }
 
   strand.Post([&link, &link_on_strand] {
     link_on_strand = &link;

@@ -71,7 +71,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> AgentCredentials(const
 absl::StatusOr<std::string> CertificateCommonName(const std::string& pem_file) {
   TM_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(pem_file));
   TM_ASSIGN_OR_RETURN(std::vector<CertPtr> certs, ParseCertificates(pem, pem_file));
-  return SubjectCommonName(certs.front().get(), pem_file);
+  TM_ASSIGN_OR_RETURN(std::string common_name, SubjectCommonName(certs.front().get(), pem_file));
+  // An empty name is no id at all: refused here rather than sent as one.
+  if (common_name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(pem_file, ": the certificate's common name (CN) is empty"));
+  }
+  return common_name;
 }
 
 }  // namespace tminus::net

@@ -40,6 +40,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CoordinatorCredentials(
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> AgentCredentials(const std::string& dir);
 
 // The subject common name of the first certificate in `pem_file` (an agent's default id).
+// Fails naming the file when it cannot be read, holds no certificate, or the common name is
+// missing or empty.
 absl::StatusOr<std::string> CertificateCommonName(const std::string& pem_file);
 
 }  // namespace tminus::net

@@ -513,6 +513,7 @@ ActionResult LocalExecutor::RunProcess(Attempt& attempt) const {
     err->write.Reset();
     if (rc != 0) return fail("cannot start " + Quoted(program, secrets) + ": " + ErrnoText(rc));
   }
+  if (options_.on_spawn) options_.on_spawn(request.dispatch_id, pid);
 
   // A pidfd wakes poll() when the child exits; the child stays unreaped (a zombie) until
   // its group has been killed, so its pid, which is also the group id, cannot be reused

@@ -17,12 +17,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "engine/base/scheduler.h"
 #include "engine/exec/executor.h"
@@ -42,6 +45,11 @@ struct LocalExecutorOptions {
   Millis exit_drain{200};
   // The timeout of a probe whose request has none.
   Millis default_probe_timeout{10000};
+  // Called on the attempt's worker thread as soon as its child exists, with the request's
+  // dispatch_id and the child's pid, which is also its process group id: what a caller
+  // that must find the group again after it crashed (the agent) records. Never called for
+  // probes or for a child that failed to start. Must not block.
+  std::function<void(const std::string& dispatch_id, pid_t pid)> on_spawn;
 };
 
 class LocalExecutor : public Executor {

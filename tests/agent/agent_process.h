@@ -1,6 +1,8 @@
 // The real tminus-agent binary as a child process of a test: started with posix_spawn,
-// its stderr kept in a file (shown when a test fails, never asserted on), stopped by pid
-// with SIGTERM and, when that does not work within the bound, SIGKILL.
+// its stderr kept in a file (shown when a test fails; asserted on only for what the agent
+// can say nowhere else, such as why it refuses to start), stopped by pid with SIGTERM and,
+// when that does not work within the bound, SIGKILL; or killed outright, as a crash or the
+// OOM killer would.
 #pragma once
 
 #include <cerrno>
@@ -85,6 +87,17 @@ class AgentProcess {
     if (pid_ <= 0) return -1;
     kill(pid_, SIGTERM);
     return WaitExit(bound);
+  }
+
+  // SIGKILL, as a crash would end it: no chance to clean anything up. True once it is
+  // reaped, killed by that signal.
+  bool Kill() {
+    if (pid_ <= 0) return false;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    if (waitpid(pid_, &status, 0) != pid_) return false;
+    pid_ = -1;
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
   }
 
   std::string Log() const {

@@ -153,6 +153,17 @@ TEST(AttemptStoreTest, RememberedAcknowledgementsAreBounded) {
   EXPECT_TRUE(store.WasAcknowledged(AttemptKey(Id("c"))));
 }
 
+TEST(AttemptStoreTest, AcknowledgementsFromBeforeARestartAreDuplicatesToo) {
+  AttemptStore store({1, 2});
+  for (const char* step : {"a", "b", "c"}) store.RememberAcknowledged(AttemptKey(Id(step)));
+  EXPECT_FALSE(store.WasAcknowledged(AttemptKey(Id("a")))) << "bounded like live ones";
+  const AttemptStore::Admission again = Admit(store, "c");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_FALSE(again.start_now);
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_TRUE(Admit(store, "a").start_now) << "forgotten, so it is new";
+}
+
 TEST(AttemptStoreTest, UnacknowledgedResultsAreListedInTheOrderTheyFinished) {
   AttemptStore store({3});
   Admit(store, "a");

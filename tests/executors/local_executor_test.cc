@@ -254,6 +254,38 @@ TEST(LocalExecutorTest, ShellRunsOnlyWhenAskedFor) {
   EXPECT_EQ(result.stdout_tail, "Z\n/bin/sh\n");
 }
 
+TEST(LocalExecutorTest, OnSpawnReportsTheChildThatLeadsItsGroup) {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, pid_t>> spawned;
+  LocalExecutorOptions options;
+  options.on_spawn = [&](const std::string& dispatch_id, pid_t pid) {
+    std::lock_guard<std::mutex> lock(mutex);
+    spawned.emplace_back(dispatch_id, pid);
+  };
+  // The shell prints its own pid and its process group id (field 5 of /proc/self/stat,
+  // read by the shell itself through $$).
+  const ActionResult result = RunToEnd(Shell("echo $$; cut -d' ' -f5 /proc/$$/stat"), options);
+  ASSERT_TRUE(result.ok) << result.error;
+  const std::vector<std::string> lines = Lines(result.stdout_tail);
+  ASSERT_EQ(lines.size(), 2u) << result.stdout_tail;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    ASSERT_EQ(spawned.size(), 1u);
+    EXPECT_EQ(spawned[0].first, "step#1");
+    EXPECT_EQ(std::to_string(spawned[0].second), lines[0]);
+    EXPECT_EQ(lines[1], lines[0]) << "the child leads its own process group";
+    spawned.clear();
+  }
+  Listener listener;
+  ActionRequest probe = Command({});
+  probe.kind = Action::Kind::kProbe;
+  probe.probe.kind = Probe::Kind::kTcp;
+  probe.probe.address.value = listener.address();
+  EXPECT_TRUE(RunToEnd(probe, options).ok);
+  std::lock_guard<std::mutex> lock(mutex);
+  EXPECT_TRUE(spawned.empty()) << "a probe starts no process";
+}
+
 TEST(LocalExecutorTest, EnvironmentIsInheritedPlusTheRequest) {
   ActionRequest request = Command({"env"});
   request.env = {{"TMINUS_TEST_VALUE", "a b; $(c)"}, {"HOME", "/tmp/overridden"}};

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include "net/certs.h"
+#include "net/pem.h"
 #include "net/tls.h"
+#include "net/x509_issue.h"
 #include "tests/net/net_test_util.h"
 
 namespace tminus::net {
@@ -26,6 +28,29 @@ class TlsFilesTest : public ::testing::Test {
   }
 
   std::string Message(const absl::Status& status) { return std::string(status.message()); }
+
+  // A self-signed certificate whose subject is `field`=`value` (a UTF8String, which unlike
+  // OpenSSL's checked strings may be empty), as PEM.
+  static std::string SelfSigned(const std::string& field, const std::string& value) {
+    absl::StatusOr<KeyPtr> key = GenerateKey();
+    if (!key.ok()) {
+      ADD_FAILURE() << key.status();
+      return "";
+    }
+    CertPtr cert(X509_new());
+    X509_set_version(cert.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+    X509_set_pubkey(cert.get(), key->get());
+    X509_NAME* subject = X509_get_subject_name(cert.get());
+    X509_NAME_add_entry_by_txt(subject, field.c_str(), V_ASN1_UTF8STRING,
+                               reinterpret_cast<const unsigned char*>(value.c_str()),
+                               static_cast<int>(value.size()), -1, 0);
+    X509_set_issuer_name(cert.get(), subject);
+    if (X509_sign(cert.get(), key->get(), EVP_sha256()) == 0) ADD_FAILURE() << "cannot sign";
+    return CertificateToPem(cert.get());
+  }
 
   TempDir tmp_;
   std::string dir_;
@@ -84,6 +109,10 @@ TEST_F(TlsFilesTest, TextThatIsNotPemIsNamed) {
   ASSERT_FALSE(swapped.ok());
   EXPECT_EQ(Message(swapped.status()),
             agent + "/agent.key: holds a certificate, not a PEM private key");
+  WriteText(agent + "/agent.key", "not a key\n");
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> garbage = AgentCredentials(agent);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_THAT(Message(garbage.status()), HasSubstr(agent + "/agent.key: holds no PEM private key"));
   WriteText(agent + "/agent.key", key);
   WriteText(agent + "/ca.crt", key);
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> key_as_ca = AgentCredentials(agent);
@@ -138,6 +167,20 @@ TEST_F(TlsFilesTest, CommonNameIsTheAgentId) {
   absl::StatusOr<std::string> key = CertificateCommonName(dir_ + "/ca.key");
   ASSERT_FALSE(key.ok());
   EXPECT_EQ(Message(key.status()), dir_ + "/ca.key: holds a private key, not a PEM certificate");
+}
+
+TEST_F(TlsFilesTest, ACertificateWithoutACommonNameGivesNoId) {
+  const std::string no_cn = tmp_.File("no-cn.crt");
+  WriteText(no_cn, SelfSigned("O", "tminus"));
+  absl::StatusOr<std::string> name = CertificateCommonName(no_cn);
+  ASSERT_FALSE(name.ok());
+  EXPECT_EQ(Message(name.status()), no_cn + ": the certificate has no common name (CN)");
+
+  const std::string empty_cn = tmp_.File("empty-cn.crt");
+  WriteText(empty_cn, SelfSigned("CN", ""));
+  name = CertificateCommonName(empty_cn);
+  ASSERT_FALSE(name.ok());
+  EXPECT_EQ(Message(name.status()), empty_cn + ": the certificate's common name (CN) is empty");
 }
 
 }  // namespace

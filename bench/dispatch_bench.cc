@@ -1,0 +1,305 @@
+// tminus_bench_dispatch: the dispatch round trip, from the coordinator dispatching a step
+// to an agent, through the agent running it (`true`, argv form), to the result being
+// durable in the coordinator's journal; p50 and p99 over a chain of steps on one agent.
+//
+// Two real processes on loopback, mutual TLS: this one is the coordinator (RunLive, the
+// engine on the real clock with its journal and the AgentLink service, as `tminus run`
+// runs it), and a copy of itself started with --far-side runs the real agent (RunAgent,
+// as `tminus-agent` runs it). The baseline, measured between the same two processes in the
+// same phase (before and after the run): a bare gRPC bidirectional-streaming echo, sent
+// from this side with a message as long as a Dispatch and answered with one as long as a
+// Result. Target: dispatch round trip at most 1.5x the echo's.
+//
+// Each result is durable only once the journal has synced it (SQLite WAL, synchronous=
+// FULL): in a chain, the synced commit of the next step's dispatch. That fsync and the
+// command's own start and exit are parts of the round trip the echo does not have, so
+// each phase is run twice, with the journal on the regular disk (TMPDIR) and on tmpfs
+// (/dev/shm, where a sync costs almost nothing), and the journal's synced commit and the
+// command alone are measured separately too.
+//
+//   tminus_bench_dispatch [--quick] [--steps N]
+// Exits 1 when a step failed or a run did not succeed; targets are reported, not enforced.
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "agent/dispatch_translate.h"
+#include "bench/agent_runbook_gen.h"
+#include "bench/dispatch_phase.h"
+#include "bench/echo_link.h"
+#include "bench/far_side.h"
+#include "coordinator/wire.h"
+#include "engine/executors/local_executor.h"
+#include "engine/journal/journal.h"
+#include "engine/loader/runbook_loader.h"
+#include "engine/validate/validator.h"
+#include "net/certs.h"
+
+namespace tminus::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr double kTargetRatio = 1.5;
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+struct Summary {
+  double p50 = 0;
+  double p99 = 0;
+  double mean = 0;
+};
+
+Summary Summarize(std::vector<double> samples) {
+  Summary s;
+  if (samples.empty()) return s;
+  std::sort(samples.begin(), samples.end());
+  const auto at = [&samples](double p) {
+    return samples[std::min(samples.size() - 1, static_cast<size_t>(p * samples.size()))];
+  };
+  s.p50 = at(0.50);
+  s.p99 = at(0.99);
+  s.mean = std::accumulate(samples.begin(), samples.end(), 0.0) / samples.size();
+  return s;
+}
+
+void PrintRow(const char* what, const Summary& s) {
+  std::printf("  %-44s %8.3f ms %8.3f ms %8.3f ms\n", what, s.p50, s.p99, s.mean);
+}
+
+void PrintRatio(const char* what, const Summary& a, const Summary& b) {
+  std::printf("  %-44s %9.2fx %10.2fx %10.2fx\n", what, a.p50 / b.p50, a.p99 / b.p99,
+              a.mean / b.mean);
+}
+
+// The file system a directory is on, for the output.
+std::string FileSystem(const std::string& dir) {
+  struct statfs fs{};
+  if (statfs(dir.c_str(), &fs) != 0) return "?";
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case 0x01021994: return "tmpfs";
+    case 0xEF53: return "ext4";
+    case 0x58465342: return "xfs";
+    case 0x9123683E: return "btrfs";
+    case 0x794C7630: return "overlayfs";
+    default: return "other";
+  }
+}
+
+std::string MakeTempDir(const std::filesystem::path& parent) {
+  std::string pattern = (parent / "tminus_bench_dispatch.XXXXXX").string();
+  return mkdtemp(pattern.data()) == nullptr ? "" : pattern;
+}
+
+// The journal's synced commit on its own: Append(kSync) of a dispatch-sized record, into
+// `ms` (a new journal file each call).
+bool MeasureCommit(const std::string& path, int samples, std::vector<double>* ms) {
+  auto journal = Journal::Create(path);
+  if (!journal.ok()) return false;
+  const std::string payload(160, 'x');
+  for (int i = 0; i < samples; ++i) {
+    const auto start = Clock::now();
+    if (!(*journal)->Append(1714600800000 + i, "engine", "dispatch", payload, Durability::kSync).ok()) {
+      return false;
+    }
+    ms->push_back(Ms(Clock::now() - start));
+  }
+  return true;
+}
+
+// `true` through LocalExecutor (the executor the agent runs attempts with), on this host:
+// what running the command costs without any link or journal.
+std::vector<double> MeasureCommand(int samples) {
+  LocalExecutor executor;
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  std::vector<double> ms;
+  for (int i = 0; i < samples; ++i) {
+    ActionRequest request;
+    request.dispatch_id = "command#" + std::to_string(i + 1);
+    request.argv = {"true"};
+    bool done = false;
+    const auto start = Clock::now();
+    executor.Start(request, [&](ActionResult) {
+      std::lock_guard<std::mutex> lock(mutex);
+      done = true;
+      done_cv.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(mutex);
+    done_cv.wait(lock, [&done] { return done; });
+    ms.push_back(Ms(Clock::now() - start));
+  }
+  return ms;
+}
+
+// Payload sizes that make a Ping as long as a Dispatch of a step of the runbook, and a Reply
+// as long as the agent's Result for it.
+void SizeMessages(const Runbook& runbook, const std::string& agent, PhaseSetup* setup,
+                  size_t* dispatch_bytes, size_t* result_bytes) {
+  ActionRequest request;
+  request.step_id = runbook.steps.back().id.value;
+  request.dispatch_id = request.step_id + "#1";
+  request.target = runbook.steps.back().run->on.value;
+  request.argv = {"true"};
+  request.timeout = Millis(300000);
+  const std::string run_id(16, 'f');
+  *dispatch_bytes = ToDispatch(request, run_id, agent, 64 * 1024).ByteSizeLong();
+  ActionResult outcome;
+  outcome.ok = true;
+  outcome.exit_code = 0;
+  outcome.duration = Millis(1);
+  *result_bytes =
+      agent::ToResult(WireId(request, run_id, agent), outcome, 64 * 1024, 1714600800000).ByteSizeLong();
+  while (EchoServer::PingSize(setup->ping_payload) < *dispatch_bytes) ++setup->ping_payload;
+  while (EchoServer::ReplySize(setup->reply_payload) < *result_bytes) ++setup->reply_payload;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  int steps = 2000;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      steps = 40;
+    } else if (arg == "--steps" && i + 1 < argc && std::atoi(argv[i + 1]) >= 10) {
+      steps = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: tminus_bench_dispatch [--quick] [--steps N (>= 10)]\n");
+      return 2;
+    }
+  }
+  const int warmup = std::max(2, steps / 100);
+
+  const std::string disk_dir = MakeTempDir(std::filesystem::temp_directory_path());
+  const bool have_shm = std::filesystem::is_directory("/dev/shm") && FileSystem("/dev/shm") == "tmpfs";
+  const std::string shm_dir = have_shm ? MakeTempDir("/dev/shm") : "";
+  if (disk_dir.empty() || (have_shm && shm_dir.empty())) {
+    std::fprintf(stderr, "tminus_bench_dispatch: cannot create a temp dir\n");
+    return 2;
+  }
+  const auto cleanup = [&] {
+    std::error_code ec;
+    std::filesystem::remove_all(disk_dir, ec);
+    if (!shm_dir.empty()) std::filesystem::remove_all(shm_dir, ec);
+  };
+
+  AgentRunbookOptions shape;
+  shape.agents = 1;
+  shape.steps_per_agent = steps;
+  shape.chain = steps;
+  const std::string text = GenerateAgentRunbook(shape);
+  Diagnostics diagnostics;
+  Runbook runbook = LoadRunbook(text, &diagnostics);
+  ValidateRunbook(runbook, {}, &diagnostics);
+  if (diagnostics.has_errors()) {
+    std::fprintf(stderr, "tminus_bench_dispatch: the generated runbook is invalid: %s\n",
+                 diagnostics.all().front().message.c_str());
+    cleanup();
+    return 2;
+  }
+  const StepGraph graph = StepGraph::Build(runbook);
+
+  net::CertsOptions certs;
+  certs.agent_ids = {AgentId(0)};
+  if (auto made = net::InitCertificates(disk_dir + "/certs", certs); !made.ok()) {
+    std::fprintf(stderr, "tminus_bench_dispatch: %s\n", std::string(made.status().message()).c_str());
+    cleanup();
+    return 2;
+  }
+
+  PhaseSetup setup;
+  setup.runbook = &runbook;
+  setup.graph = &graph;
+  setup.runbook_text = text;
+  setup.certs_dir = disk_dir + "/certs";
+  setup.agent_id = AgentId(0);
+  setup.log_dir = disk_dir;
+  setup.echo_samples = steps / 2;
+  size_t dispatch_bytes = 0;
+  size_t result_bytes = 0;
+  SizeMessages(runbook, setup.agent_id, &setup, &dispatch_bytes, &result_bytes);
+
+  std::printf(
+      "tminus dispatch benchmark: %d steps in a chain on one agent, each `true` (argv), the\n"
+      "coordinator (this process, RunLive) and the agent (a second process, RunAgent) on\n"
+      "loopback over mutual TLS; the first %d steps of each run are not counted.\n"
+      "Dispatch %zu bytes, Result %zu bytes; the echo's Ping %zu bytes, Reply %zu bytes.\n",
+      steps, warmup, dispatch_bytes, result_bytes, EchoServer::PingSize(setup.ping_payload),
+      EchoServer::ReplySize(setup.reply_payload));
+  struct Place {
+    const char* name;
+    std::string dir;
+  };
+  std::vector<Place> places = {{"regular disk", disk_dir}};
+  if (have_shm) places.push_back({"tmpfs", shm_dir});
+  bool all_ok = true;
+  bool target_met = true;
+  for (const Place& place : places) {
+    std::printf("\njournal on %s (%s, %s):\n", place.name, place.dir.c_str(),
+                FileSystem(place.dir).c_str());
+    // The two costs the echo does not have, measured alone around the run: the command,
+    // and the journal's synced commit (half before the run, half after).
+    const Summary command = Summarize(MeasureCommand(std::min(steps, 300)));
+    std::vector<double> commit_ms;
+    const int commits = std::min(steps, 300) / 2;
+    bool commit_ok = MeasureCommit(place.dir + "/commit-before.db", commits, &commit_ms);
+    setup.journal_dir = place.dir;
+    PhaseResult phase = RunDispatchPhase(setup, warmup);
+    commit_ok = commit_ok && MeasureCommit(place.dir + "/commit-after.db", commits, &commit_ms);
+    if (!commit_ok) {
+      phase.ok = false;
+      phase.error = "cannot write a journal in " + place.dir;
+    }
+    const Summary commit = Summarize(commit_ms);
+    if (!phase.ok) {
+      std::printf("  FAILED: %s\n", phase.error.c_str());
+      all_ok = false;
+      continue;
+    }
+    const Summary echo = Summarize(phase.echo);
+    const Summary round_trip = Summarize(phase.round_trip);
+    std::printf("  %-44s %11s %11s %11s\n", "", "p50", "p99", "mean");
+    PrintRow("bare gRPC echo (baseline)", echo);
+    PrintRow("dispatch round trip, to the result durable", round_trip);
+    PrintRow("  dispatch -> result recorded on the strand", Summarize(phase.to_result));
+    PrintRow("  result recorded -> durable (next's sync)", Summarize(phase.to_durable));
+    PrintRow("`true` alone through the agent's executor", command);
+    PrintRow("journal synced commit alone (Append kSync)", commit);
+    PrintRatio("dispatch / echo", round_trip, echo);
+    const bool met = round_trip.p50 <= kTargetRatio * echo.p50 && round_trip.p99 <= kTargetRatio * echo.p99;
+    target_met = target_met && met;
+    std::printf("  target dispatch round trip <= %.1fx echo (p50 and p99): %s\n", kTargetRatio,
+                met ? "PASS" : "FAIL");
+    // What is left once the two costs the echo does not have are taken out (p50s, so
+    // only an estimate): the link, the engine and the agent.
+    const double rest = round_trip.p50 - command.p50 - Summarize(phase.to_durable).p50;
+    std::printf("  without the command and the commit (p50s): %.3f ms, %.2fx echo\n", rest,
+                rest / echo.p50);
+    std::printf("  %d of %d steps succeeded\n", phase.steps_succeeded,
+                static_cast<int>(runbook.steps.size()));
+  }
+  cleanup();
+  std::printf("\n%s\n", !all_ok ? "a run FAILED"
+                                 : target_met ? "all targets met" : "some targets missed");
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace tminus::bench
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--far-side") {
+    return tminus::bench::FarSideMain(argc - 2, argv + 2);
+  }
+  return tminus::bench::Main(argc, argv);
+}

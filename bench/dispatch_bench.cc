@@ -39,6 +39,7 @@
 #include "bench/dispatch_phase.h"
 #include "bench/echo_link.h"
 #include "bench/far_side.h"
+#include "bench/machine_load.h"
 #include "coordinator/wire.h"
 #include "engine/journal/journal.h"
 #include "engine/loader/runbook_loader.h"
@@ -221,6 +222,7 @@ int Main(int argc, char** argv) {
       "Dispatch %zu bytes, Result %zu bytes; the echo's Ping %zu bytes, Reply %zu bytes.\n",
       per_run, rounds, warmup, dispatch_bytes, result_bytes, EchoServer::PingSize(setup.ping_payload),
       EchoServer::ReplySize(setup.reply_payload));
+  std::printf("Machine before: %s\n", MachineLoad().c_str());
   // The places take turns, a run each, so that both see the same machine: the disk's sync
   // latency and the processors' speed drift on a shared host.
   struct Place {
@@ -261,6 +263,7 @@ int Main(int argc, char** argv) {
     }
   }
 
+  std::printf("Machine after:  %s\n", MachineLoad().c_str());
   bool all_ok = true;
   bool target_met = true;
   for (const Place& place : places) {

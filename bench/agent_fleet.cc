@@ -15,6 +15,8 @@
 namespace tminus::bench {
 namespace {
 
+constexpr int kDialAttempts = 3;
+
 int64_t NowUnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -88,6 +90,10 @@ class FleetAgent : public grpc::ClientBidiReactor<v1::AgentMessage, v1::Coordina
     if (release) RemoveHold();
   }
 
+  bool welcomed() const { return welcomed_.load(); }
+  // Welcomed, or its call is over.
+  bool settled() const { return welcomed_.load() || done_.load(); }
+
   int64_t Unacknowledged() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return static_cast<int64_t>(results_.size());
@@ -144,7 +150,8 @@ class FleetAgent : public grpc::ClientBidiReactor<v1::AgentMessage, v1::Coordina
   }
 
   void OnDone(const grpc::Status& status) override {
-    fleet_->Ended(id_, status.error_message().empty()
+    done_.store(true);
+    fleet_->Ended(id_, welcomed_.load(), status.error_message().empty()
                            ? absl::StrCat("status ", status.error_code())
                            : status.error_message());
   }
@@ -206,6 +213,7 @@ class FleetAgent : public grpc::ClientBidiReactor<v1::AgentMessage, v1::Coordina
   grpc::ClientContext context_;
   v1::CoordinatorMessage in_;
   std::atomic<bool> welcomed_{false};
+  std::atomic<bool> done_{false};
 
   mutable std::mutex mutex_;
   std::deque<v1::AgentMessage> out_;  // the front is being written while writing_
@@ -223,56 +231,76 @@ AgentFleet::~AgentFleet() { Stop(); }
 
 absl::Status AgentFleet::Connect(int first, int count, std::chrono::seconds bound) {
   const auto deadline = std::chrono::steady_clock::now() + bound;
-  for (int i = first; i < first + count; ++i) {
-    std::shared_ptr<grpc::ChannelCredentials> credentials;
-    if (options_.certs_dir.empty()) {
-      credentials = grpc::InsecureChannelCredentials();
-    } else {
-      const std::string dir = options_.certs_dir + "/agents/" + AgentId(i) + "/";
-      grpc::SslCredentialsOptions tls;
-      tls.pem_root_certs = ReadFile(dir + "ca.crt");
-      tls.pem_cert_chain = ReadFile(dir + "agent.crt");
-      tls.pem_private_key = ReadFile(dir + "agent.key");
-      if (tls.pem_root_certs.empty() || tls.pem_cert_chain.empty() || tls.pem_private_key.empty()) {
-        return absl::NotFoundError("cannot read the certificate files in " + dir);
+  std::vector<int> pending;
+  for (int i = first; i < first + count; ++i) pending.push_back(i);
+  // An agent that cannot connect dials again, as tminus-agent does (a loaded machine can
+  // let a handshake time out).
+  for (int attempt = 1;; ++attempt) {
+    std::vector<FleetAgent*> dialled;
+    for (int i : pending) {
+      std::shared_ptr<grpc::ChannelCredentials> credentials;
+      if (options_.certs_dir.empty()) {
+        credentials = grpc::InsecureChannelCredentials();
+      } else {
+        const std::string dir = options_.certs_dir + "/agents/" + AgentId(i) + "/";
+        grpc::SslCredentialsOptions tls;
+        tls.pem_root_certs = ReadFile(dir + "ca.crt");
+        tls.pem_cert_chain = ReadFile(dir + "agent.crt");
+        tls.pem_private_key = ReadFile(dir + "agent.key");
+        if (tls.pem_root_certs.empty() || tls.pem_cert_chain.empty() ||
+            tls.pem_private_key.empty()) {
+          return absl::NotFoundError("cannot read the certificate files in " + dir);
+        }
+        credentials = grpc::SslCredentials(tls);
       }
-      credentials = grpc::SslCredentials(tls);
-    }
-    {
-      // A new handshake only while fewer than max_dialling are in progress.
-      std::unique_lock<std::mutex> lock(mutex_);
-      const int64_t dialled = static_cast<int64_t>(agents_.size());
-      if (!changed_.wait_until(lock, deadline, [&] {
-            return dialled - welcomed_ - ended_ < options_.max_dialling;
-          })) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(welcomed_, " of ", dialled, " agents welcomed within ", bound.count(), "s"));
+      {
+        // A new handshake only while fewer than max_dialling are in progress.
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (!changed_.wait_until(lock, deadline,
+                                 [&] { return dialling_ < options_.max_dialling; })) {
+          return absl::DeadlineExceededError(absl::StrCat(
+              welcomed_, " agents welcomed within ", bound.count(), "s, ", count, " wanted"));
+        }
+        agents_.push_back(std::make_unique<FleetAgent>(this, i, options_.address, credentials));
+        ++dialling_;
+        dialled.push_back(agents_.back().get());
       }
-      agents_.push_back(std::make_unique<FleetAgent>(this, i, options_.address, credentials));
+      dialled.back()->Start();
     }
-    agents_.back()->Start();
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_until(lock, deadline, [&] {
+      for (FleetAgent* agent : dialled) {
+        if (!agent->settled()) return false;
+      }
+      return true;
+    });
+    std::vector<int> failed;
+    for (size_t k = 0; k < dialled.size(); ++k) {
+      if (!dialled[k]->welcomed()) failed.push_back(pending[k]);
+    }
+    if (failed.empty()) return absl::OkStatus();
+    if (attempt == kDialAttempts || std::chrono::steady_clock::now() >= deadline) {
+      return absl::UnavailableError(absl::StrCat(
+          failed.size(), " agents not welcomed after ", attempt, " tries within ", bound.count(),
+          "s", first_failure_.empty() ? "" : "; ", first_failure_));
+    }
+    first_failure_.clear();
+    pending = std::move(failed);
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  const int64_t dialled = static_cast<int64_t>(agents_.size());
-  changed_.wait_until(lock, deadline, [&] { return welcomed_ + ended_ >= dialled; });
-  if (!first_failure_.empty()) return absl::UnavailableError(first_failure_);
-  if (welcomed_ < dialled) {
-    return absl::DeadlineExceededError(
-        absl::StrCat(welcomed_, " of ", dialled, " agents welcomed within ", bound.count(), "s"));
-  }
-  return absl::OkStatus();
 }
 
 void AgentFleet::Welcomed(std::chrono::milliseconds heartbeat_interval) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++welcomed_;
+  --dialling_;
   if (heartbeat_interval_.count() == 0) heartbeat_interval_ = heartbeat_interval;
   changed_.notify_all();
 }
 
-void AgentFleet::Ended(const std::string& agent, const std::string& why) {
+void AgentFleet::Ended(const std::string& agent, bool was_welcomed, const std::string& why) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++ended_;
+  if (!was_welcomed) --dialling_;
   if (!stopping_ && first_failure_.empty()) {
     first_failure_ = absl::StrCat("agent '", agent, "': stream ended: ", why);
   }

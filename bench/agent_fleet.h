@@ -51,8 +51,9 @@ class AgentFleet {
   AgentFleet(const AgentFleet&) = delete;
   AgentFleet& operator=(const AgentFleet&) = delete;
 
-  // Dials agents first..first+count-1 and waits at most `bound` until each is welcomed.
-  // Fails naming the first agent that could not connect (or was refused).
+  // Dials agents first..first+count-1 and waits at most `bound` until each is welcomed;
+  // one that fails dials again (three tries in all). Fails saying how many could not
+  // connect, and why the first of them could not.
   absl::Status Connect(int first, int count, std::chrono::seconds bound);
   FleetCounts counts() const;
   // Ends every stream and waits for them to be over.
@@ -63,7 +64,7 @@ class AgentFleet {
 
   // From the agents (on gRPC's threads).
   void Welcomed(std::chrono::milliseconds heartbeat_interval);
-  void Ended(const std::string& agent, const std::string& why);
+  void Ended(const std::string& agent, bool was_welcomed, const std::string& why);
   void HeartbeatLoop();
 
   std::atomic<int64_t> dispatches_{0};
@@ -81,6 +82,7 @@ class AgentFleet {
   std::condition_variable changed_;
   int64_t welcomed_ = 0;
   int64_t ended_ = 0;
+  int64_t dialling_ = 0;  // started, neither welcomed nor ended
   std::string first_failure_;
   std::chrono::milliseconds heartbeat_interval_{0};  // from the first Welcome
   bool stopping_ = false;

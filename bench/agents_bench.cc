@@ -16,8 +16,9 @@
 // with the journal on the regular disk (TMPDIR) and on tmpfs (/dev/shm).
 //
 //   tminus_bench_agents [--quick] [--agents N] [--steps-per-agent K] [--insecure]
-//                       [--keep] [--tminus PATH]
-// --keep leaves the runbook, journals, certificates and the coordinator's output in place.
+//                       [--only disk|tmpfs] [--keep] [--tminus PATH]
+// --only runs with the journal in one place; --keep leaves the runbook, journals,
+// certificates and the coordinator's output in place.
 // Exits 1 when a run did not succeed; targets are reported, not enforced.
 #include <sys/resource.h>
 #include <sys/statfs.h>
@@ -36,6 +37,7 @@
 #include "bench/agent_runbook_gen.h"
 #include "bench/agents_phase.h"
 #include "bench/child_process.h"
+#include "bench/machine_load.h"
 #include "net/certs.h"
 
 namespace tminus::bench {
@@ -76,6 +78,7 @@ int Main(int argc, char** argv) {
   int per_agent = 10;
   bool insecure = false;
   bool keep = false;
+  std::string only;  // "disk" or "tmpfs": one journal place only
   std::string tminus = std::filesystem::path(SelfExecutable()).parent_path() / "tminus";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -90,12 +93,15 @@ int Main(int argc, char** argv) {
       insecure = true;
     } else if (arg == "--keep") {
       keep = true;
+    } else if (arg == "--only" && has_value &&
+               (std::string(argv[i + 1]) == "disk" || std::string(argv[i + 1]) == "tmpfs")) {
+      only = argv[++i];
     } else if (arg == "--tminus" && has_value) {
       tminus = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: tminus_bench_agents [--quick] [--agents N] [--steps-per-agent K] "
-                   "[--insecure] [--keep] [--tminus PATH]\n");
+                   "[--insecure] [--only disk|tmpfs] [--keep] [--tminus PATH]\n");
       return 2;
     }
   }
@@ -169,8 +175,9 @@ int Main(int argc, char** argv) {
     const char* name;
     std::string dir;
   };
-  std::vector<Place> places = {{"regular disk", disk_dir}};
-  if (!shm_dir.empty()) places.push_back({"tmpfs", shm_dir});
+  std::vector<Place> places;
+  if (only != "tmpfs") places.push_back({"regular disk", disk_dir});
+  if (only != "disk" && !shm_dir.empty()) places.push_back({"tmpfs", shm_dir});
   bool all_ok = true;
   bool targets_met = true;
   for (const Place& place : places) {
@@ -184,8 +191,10 @@ int Main(int argc, char** argv) {
     setup.agents = agents;
     setup.steps = steps;
 
+    std::printf("  machine before: %s\n", MachineLoad().c_str());
     const RunSpan simulated = RunSimulatePhase(setup);
     const LiveResult live = RunLivePhase(setup);
+    std::printf("  machine after:  %s\n", MachineLoad().c_str());
     if (!simulated.error.empty() || !live.ok) {
       std::printf("  FAILED: %s\n", simulated.error.empty() ? live.error.c_str()
                                                           : simulated.error.c_str());

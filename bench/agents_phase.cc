@@ -111,7 +111,9 @@ LiveResult RunLivePhase(const LiveSetup& setup) {
     return fail(absl::StrCat("the run did not succeed: exit status ", *exit_code, ", ",
                              result.span.results_ok, " of ", setup.steps, " steps succeeded, ",
                              result.span.results_failed, " results failed, run ",
-                             result.span.end_state.empty() ? "not ended" : result.span.end_state));
+                             result.span.end_state.empty() ? "not ended" : result.span.end_state,
+                             result.span.first_failure.empty() ? "" : "; first failure: ",
+                             result.span.first_failure));
   }
   result.ok = true;
   return result;

@@ -13,22 +13,23 @@
 // Each result is durable only once the journal has synced it (SQLite WAL, synchronous=
 // FULL): in a chain, the synced commit of the next step's dispatch. That fsync and the
 // command's own start and exit are parts of the round trip the echo does not have, so
-// each phase is run twice, with the journal on the regular disk (TMPDIR) and on tmpfs
-// (/dev/shm, where a sync costs almost nothing), and the journal's synced commit and the
-// command alone are measured separately too.
+// the run is made twice, with the journal on the regular disk (TMPDIR) and on tmpfs
+// (/dev/shm, where a sync costs almost nothing); the journal's synced commit is measured
+// alone, and a second echo runs `true` on the far side (through the agent's executor)
+// before it answers: the link and the command without the engine, the agent's protocol
+// or the journal.
 //
-//   tminus_bench_dispatch [--quick] [--steps N]
+//   tminus_bench_dispatch [--quick] [--steps N] [--rounds R]
+// N steps per journal place (default 2000) in R runs (default 4); --quick: one run of 40.
 // Exits 1 when a step failed or a run did not succeed; targets are reported, not enforced.
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -38,8 +39,8 @@
 #include "bench/dispatch_phase.h"
 #include "bench/echo_link.h"
 #include "bench/far_side.h"
+#include "bench/machine_load.h"
 #include "coordinator/wire.h"
-#include "engine/executors/local_executor.h"
 #include "engine/journal/journal.h"
 #include "engine/loader/runbook_loader.h"
 #include "engine/validate/validator.h"
@@ -117,31 +118,6 @@ bool MeasureCommit(const std::string& path, int samples, std::vector<double>* ms
   return true;
 }
 
-// `true` through LocalExecutor (the executor the agent runs attempts with), on this host:
-// what running the command costs without any link or journal.
-std::vector<double> MeasureCommand(int samples) {
-  LocalExecutor executor;
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  std::vector<double> ms;
-  for (int i = 0; i < samples; ++i) {
-    ActionRequest request;
-    request.dispatch_id = "command#" + std::to_string(i + 1);
-    request.argv = {"true"};
-    bool done = false;
-    const auto start = Clock::now();
-    executor.Start(request, [&](ActionResult) {
-      std::lock_guard<std::mutex> lock(mutex);
-      done = true;
-      done_cv.notify_all();
-    });
-    std::unique_lock<std::mutex> lock(mutex);
-    done_cv.wait(lock, [&done] { return done; });
-    ms.push_back(Ms(Clock::now() - start));
-  }
-  return ms;
-}
-
 // Payload sizes that make a Ping as long as a Dispatch of a step of the runbook, and a Reply
 // as long as the agent's Result for it.
 void SizeMessages(const Runbook& runbook, const std::string& agent, PhaseSetup* setup,
@@ -168,18 +144,25 @@ void SizeMessages(const Runbook& runbook, const std::string& agent, PhaseSetup* 
 
 int Main(int argc, char** argv) {
   int steps = 2000;
+  int rounds = 4;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       steps = 40;
+      rounds = 1;
     } else if (arg == "--steps" && i + 1 < argc && std::atoi(argv[i + 1]) >= 10) {
       steps = std::atoi(argv[++i]);
+    } else if (arg == "--rounds" && i + 1 < argc && std::atoi(argv[i + 1]) >= 1) {
+      rounds = std::atoi(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: tminus_bench_dispatch [--quick] [--steps N (>= 10)]\n");
+      std::fprintf(stderr,
+                   "usage: tminus_bench_dispatch [--quick] [--steps N (>= 10)] [--rounds R]\n");
       return 2;
     }
   }
-  const int warmup = std::max(2, steps / 100);
+  // Each place gets `rounds` runs of per_run steps.
+  const int per_run = std::max(10, steps / rounds);
+  const int warmup = std::max(2, per_run / 100);
 
   const std::string disk_dir = MakeTempDir(std::filesystem::temp_directory_path());
   const bool have_shm = std::filesystem::is_directory("/dev/shm") && FileSystem("/dev/shm") == "tmpfs";
@@ -196,8 +179,8 @@ int Main(int argc, char** argv) {
 
   AgentRunbookOptions shape;
   shape.agents = 1;
-  shape.steps_per_agent = steps;
-  shape.chain = steps;
+  shape.steps_per_agent = per_run;
+  shape.chain = per_run;
   const std::string text = GenerateAgentRunbook(shape);
   Diagnostics diagnostics;
   Runbook runbook = LoadRunbook(text, &diagnostics);
@@ -225,69 +208,92 @@ int Main(int argc, char** argv) {
   setup.certs_dir = disk_dir + "/certs";
   setup.agent_id = AgentId(0);
   setup.log_dir = disk_dir;
-  setup.echo_samples = steps / 2;
+  setup.echo_samples = per_run / 2;
   size_t dispatch_bytes = 0;
   size_t result_bytes = 0;
   SizeMessages(runbook, setup.agent_id, &setup, &dispatch_bytes, &result_bytes);
 
   std::printf(
-      "tminus dispatch benchmark: %d steps in a chain on one agent, each `true` (argv), the\n"
-      "coordinator (this process, RunLive) and the agent (a second process, RunAgent) on\n"
-      "loopback over mutual TLS; the first %d steps of each run are not counted.\n"
+      "tminus dispatch benchmark: runs of %d steps in a chain on one agent, each `true` (argv),\n"
+      "the coordinator (this process, RunLive) and the agent (a second process, RunAgent) on\n"
+      "loopback over mutual TLS; %d run(s) per journal place, the places taking turns, each\n"
+      "run with a new agent process and its echo before and after it; the first %d steps of\n"
+      "each run are not counted.\n"
       "Dispatch %zu bytes, Result %zu bytes; the echo's Ping %zu bytes, Reply %zu bytes.\n",
-      steps, warmup, dispatch_bytes, result_bytes, EchoServer::PingSize(setup.ping_payload),
+      per_run, rounds, warmup, dispatch_bytes, result_bytes, EchoServer::PingSize(setup.ping_payload),
       EchoServer::ReplySize(setup.reply_payload));
+  std::printf("Machine before: %s\n", MachineLoad().c_str());
+  // The places take turns, a run each, so that both see the same machine: the disk's sync
+  // latency and the processors' speed drift on a shared host.
   struct Place {
     const char* name;
     std::string dir;
+    PhaseResult pooled;
+    std::vector<double> commit_ms;
+    bool ok = true;
   };
-  std::vector<Place> places = {{"regular disk", disk_dir}};
-  if (have_shm) places.push_back({"tmpfs", shm_dir});
+  std::vector<Place> places;
+  places.push_back({"regular disk", disk_dir, {}, {}, true});
+  if (have_shm) places.push_back({"tmpfs", shm_dir, {}, {}, true});
+  const int commits = std::max(10, std::min(per_run, 300) / 2);
+  for (int round = 0; round < rounds; ++round) {
+    for (Place& place : places) {
+      if (!place.ok) continue;
+      // The journal's synced commit alone, before and after the run.
+      const std::string tag = std::to_string(round);
+      bool commit_ok = MeasureCommit(place.dir + "/commit-before-" + tag + ".db", commits,
+                                     &place.commit_ms);
+      setup.journal_path = place.dir + "/run-" + tag + ".db";
+      PhaseResult run = RunDispatchPhase(setup, warmup);
+      commit_ok = commit_ok && MeasureCommit(place.dir + "/commit-after-" + tag + ".db", commits,
+                                             &place.commit_ms);
+      if (!run.ok || !commit_ok) {
+        std::printf("\njournal on %s: FAILED: %s\n", place.name,
+                    run.ok ? ("cannot write a journal in " + place.dir).c_str() : run.error.c_str());
+        place.ok = false;
+        continue;
+      }
+      PhaseResult& pooled = place.pooled;
+      for (auto [from, to] : {std::pair{&run.echo, &pooled.echo}, {&run.echo_true, &pooled.echo_true},
+                              {&run.round_trip, &pooled.round_trip}, {&run.to_result, &pooled.to_result},
+                              {&run.to_durable, &pooled.to_durable}}) {
+        to->insert(to->end(), from->begin(), from->end());
+      }
+      pooled.steps_succeeded += run.steps_succeeded;
+    }
+  }
+
+  std::printf("Machine after:  %s\n", MachineLoad().c_str());
   bool all_ok = true;
   bool target_met = true;
   for (const Place& place : places) {
+    all_ok = all_ok && place.ok;
+    if (!place.ok) continue;
+    const PhaseResult& phase = place.pooled;
     std::printf("\njournal on %s (%s, %s):\n", place.name, place.dir.c_str(),
                 FileSystem(place.dir).c_str());
-    // The two costs the echo does not have, measured alone around the run: the command,
-    // and the journal's synced commit (half before the run, half after).
-    const Summary command = Summarize(MeasureCommand(std::min(steps, 300)));
-    std::vector<double> commit_ms;
-    const int commits = std::min(steps, 300) / 2;
-    bool commit_ok = MeasureCommit(place.dir + "/commit-before.db", commits, &commit_ms);
-    setup.journal_dir = place.dir;
-    PhaseResult phase = RunDispatchPhase(setup, warmup);
-    commit_ok = commit_ok && MeasureCommit(place.dir + "/commit-after.db", commits, &commit_ms);
-    if (!commit_ok) {
-      phase.ok = false;
-      phase.error = "cannot write a journal in " + place.dir;
-    }
-    const Summary commit = Summarize(commit_ms);
-    if (!phase.ok) {
-      std::printf("  FAILED: %s\n", phase.error.c_str());
-      all_ok = false;
-      continue;
-    }
     const Summary echo = Summarize(phase.echo);
+    const Summary echo_true = Summarize(phase.echo_true);
     const Summary round_trip = Summarize(phase.round_trip);
     std::printf("  %-44s %11s %11s %11s\n", "", "p50", "p99", "mean");
     PrintRow("bare gRPC echo (baseline)", echo);
+    PrintRow("echo, running `true` on the far side", echo_true);
     PrintRow("dispatch round trip, to the result durable", round_trip);
     PrintRow("  dispatch -> result recorded on the strand", Summarize(phase.to_result));
     PrintRow("  result recorded -> durable (next's sync)", Summarize(phase.to_durable));
-    PrintRow("`true` alone through the agent's executor", command);
-    PrintRow("journal synced commit alone (Append kSync)", commit);
+    PrintRow("journal synced commit alone (Append kSync)", Summarize(place.commit_ms));
     PrintRatio("dispatch / echo", round_trip, echo);
-    const bool met = round_trip.p50 <= kTargetRatio * echo.p50 && round_trip.p99 <= kTargetRatio * echo.p99;
+    const bool met =
+        round_trip.p50 <= kTargetRatio * echo.p50 && round_trip.p99 <= kTargetRatio * echo.p99;
     target_met = target_met && met;
     std::printf("  target dispatch round trip <= %.1fx echo (p50 and p99): %s\n", kTargetRatio,
                 met ? "PASS" : "FAIL");
-    // What is left once the two costs the echo does not have are taken out (p50s, so
-    // only an estimate): the link, the engine and the agent.
-    const double rest = round_trip.p50 - command.p50 - Summarize(phase.to_durable).p50;
-    std::printf("  without the command and the commit (p50s): %.3f ms, %.2fx echo\n", rest,
-                rest / echo.p50);
-    std::printf("  %d of %d steps succeeded\n", phase.steps_succeeded,
-                static_cast<int>(runbook.steps.size()));
+    // What the engine and the agent add to the link and the command (p50s, so only an
+    // estimate): dispatch -> result recorded, against the echo that runs `true`.
+    PrintRatio("dispatch / echo running `true`", round_trip, echo_true);
+    std::printf("  engine + agent, beyond link and command (p50s): %.3f ms\n",
+                Summarize(phase.to_result).p50 - echo_true.p50);
+    std::printf("  %d of %d steps succeeded\n", phase.steps_succeeded, rounds * per_run);
   }
   cleanup();
   std::printf("\n%s\n", !all_ok ? "a run FAILED"

@@ -49,11 +49,14 @@ class Timestamps : public RunObserver {
   int succeeded_ = 0;
 };
 
-bool EchoBlock(EchoServer& echo, const PhaseSetup& setup, std::vector<double>* samples) {
-  for (int i = 0; i < setup.echo_samples; ++i) {
-    auto rtt = echo.RoundTrip(setup.ping_payload, setup.reply_payload, std::chrono::seconds(10));
+// Echo round trips, bare and with `true` run on the far side, alternating.
+bool EchoBlock(EchoServer& echo, const PhaseSetup& setup, PhaseResult* result) {
+  for (int i = 0; i < 2 * setup.echo_samples; ++i) {
+    const bool run_true = i % 2 == 1;
+    auto rtt = echo.RoundTrip(setup.ping_payload, setup.reply_payload, run_true,
+                              std::chrono::seconds(10));
     if (!rtt) return false;
-    samples->push_back(Ms(*rtt));
+    (run_true ? result->echo_true : result->echo).push_back(Ms(*rtt));
   }
   return true;
 }
@@ -117,7 +120,7 @@ PhaseResult RunDispatchPhase(const PhaseSetup& setup, int warmup) {
   if (!(*echo)->WaitForPeer(std::chrono::seconds(30))) {
     return fail_with_log("the far side's echo stream did not open within 30s");
   }
-  if (!EchoBlock(**echo, setup, &result.echo)) return fail_with_log("the echo stream broke");
+  if (!EchoBlock(**echo, setup, &result)) return fail_with_log("the echo stream broke");
 
   const size_t steps = setup.runbook->steps.size();
   Timestamps timestamps(steps);
@@ -127,7 +130,7 @@ PhaseResult RunDispatchPhase(const PhaseSetup& setup, int warmup) {
   config.runbook = setup.runbook;
   config.graph = setup.graph;
   config.runbook_text = setup.runbook_text;
-  config.journal_path = setup.journal_dir + "/run.db";
+  config.journal_path = setup.journal_path;
   config.listen = absl::StrCat("127.0.0.1:", coordinator_port);
   config.credentials = *server_credentials;
   config.require_certificate = true;
@@ -156,7 +159,7 @@ PhaseResult RunDispatchPhase(const PhaseSetup& setup, int warmup) {
                                           : ", journal: " + std::string(outcome->journal_error.message()),
                                       "\ncoordinator notes:\n", notes));
   }
-  if (!EchoBlock(**echo, setup, &result.echo)) return fail_with_log("the echo stream broke");
+  if (!EchoBlock(**echo, setup, &result)) return fail_with_log("the echo stream broke");
   echo->reset();  // ends the echo stream before the far side is stopped
   far_side.Stop();
 

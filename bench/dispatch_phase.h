@@ -18,9 +18,9 @@ struct PhaseSetup {
   std::string runbook_text;
   std::string certs_dir;    // from net::InitCertificates, with an agent folder for agent_id
   std::string agent_id;
-  std::string journal_dir;  // where this phase's journal goes
+  std::string journal_path;  // a new file for each run
   std::string log_dir;      // the far side's log
-  int echo_samples = 1000;  // per echo block (two blocks)
+  int echo_samples = 1000;  // of each kind per echo block (two blocks)
   size_t ping_payload = 0;  // sized so a Ping is as long as a Dispatch
   size_t reply_payload = 0;  // and a Reply as long as a Result
 };
@@ -30,6 +30,9 @@ struct PhaseResult {
   std::string error;  // when !ok: what went wrong, with the far side's log tail
   // Milliseconds, one per sample.
   std::vector<double> echo;
+  // The same echo with `true` run on the far side (by the agent's executor, in the far
+  // side's process) before it answers.
+  std::vector<double> echo_true;
   // Per step i of the chain (without the first and the last): from the engine recording
   // its dispatch (synced) to the engine recording the next dispatch, whose synced commit
   // is the one that makes step i's result durable.

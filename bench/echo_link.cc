@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "echo.grpc.pb.h"  // generated from bench/echo.proto
+#include "engine/executors/local_executor.h"
 
 namespace tminus::bench {
 
@@ -116,7 +117,7 @@ bool EchoServer::WaitForPeer(std::chrono::milliseconds bound) {
 }
 
 std::optional<std::chrono::steady_clock::duration> EchoServer::RoundTrip(
-    size_t ping_payload, size_t reply_payload, std::chrono::milliseconds bound) {
+    size_t ping_payload, size_t reply_payload, bool run_true, std::chrono::milliseconds bound) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (!changed_.wait_for(lock, bound,
                          [this] { return stream_ == nullptr || !stream_->writing_; }) ||
@@ -128,6 +129,7 @@ std::optional<std::chrono::steady_clock::duration> EchoServer::RoundTrip(
   ping.set_seq(seq);
   ping.set_reply_bytes(static_cast<uint32_t>(reply_payload));
   ping.mutable_payload()->assign(ping_payload, 'p');
+  ping.set_run_true(run_true);
   Stream* stream = stream_;
   stream->writing_ = true;
   lock.unlock();
@@ -170,10 +172,26 @@ grpc::Status RunEchoFarSide(const std::string& address,
   std::unique_ptr<EchoLink::Stub> stub = EchoLink::NewStub(channel);
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientReaderWriter<Reply, Ping>> stream = stub->Connect(&context);
+  LocalExecutor executor;
+  std::mutex mutex;
+  std::condition_variable done_cv;
   Reply reply;
   if (stream->Write(reply)) {
     Ping ping;
     while (stream->Read(&ping)) {
+      if (ping.run_true()) {
+        ActionRequest request;
+        request.dispatch_id = "true#" + std::to_string(ping.seq());
+        request.argv = {"true"};
+        bool done = false;
+        executor.Start(request, [&](ActionResult) {
+          std::lock_guard<std::mutex> lock(mutex);
+          done = true;
+          done_cv.notify_all();
+        });
+        std::unique_lock<std::mutex> lock(mutex);
+        done_cv.wait(lock, [&done] { return done; });
+      }
       reply.set_seq(ping.seq());
       reply.mutable_payload()->assign(ping.reply_bytes(), 'r');
       if (!stream->Write(reply)) break;

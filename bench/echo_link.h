@@ -1,7 +1,8 @@
 // The baseline link of tminus_bench_dispatch (bench/echo.proto): a bare gRPC
 // bidirectional stream with nothing behind it. The coordinator's side is a callback-API
 // server like the AgentLink hub; the far side dials it with the synchronous API like the
-// agent, and answers each Ping straight from its reading thread.
+// agent, and answers each Ping straight from its reading thread, optionally after running
+// `true` the way the agent runs it.
 #pragma once
 
 #include <chrono>
@@ -27,11 +28,12 @@ class EchoServer {
   int port() const { return port_; }
   // Waits at most `bound` for the far side's stream; true once it is up.
   bool WaitForPeer(std::chrono::milliseconds bound);
-  // Sends a Ping of `ping_payload` bytes asking for `reply_payload` bytes back, and waits
-  // (on the calling thread, as the engine's strand waits for a result) for the Reply.
-  // The round trip, or nothing when the stream broke or `bound` passed.
+  // Sends a Ping of `ping_payload` bytes asking for `reply_payload` bytes back (after
+  // running `true` on the far side when `run_true`), and waits (on the calling thread, as
+  // the engine's strand waits for a result) for the Reply. The round trip, or nothing when
+  // the stream broke or `bound` passed.
   std::optional<std::chrono::steady_clock::duration> RoundTrip(size_t ping_payload,
-                                                               size_t reply_payload,
+                                                               size_t reply_payload, bool run_true,
                                                                std::chrono::milliseconds bound);
   // The serialized size of a Ping and of a Reply with these payloads.
   static size_t PingSize(size_t payload);
@@ -60,7 +62,8 @@ class EchoServer {
 };
 
 // The far side: dials `address`, opens the stream and answers every Ping until the server
-// ends it. Returns how it ended.
+// ends it (running `true` first through a LocalExecutor, the agent's executor, when the
+// Ping asks). Returns how it ended.
 grpc::Status RunEchoFarSide(const std::string& address,
                             std::shared_ptr<grpc::ChannelCredentials> credentials);
 

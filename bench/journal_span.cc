@@ -24,6 +24,10 @@ RunSpan ReadRunSpan(const std::string& journal_path) {
       const nlohmann::json payload = nlohmann::json::parse(record.payload);
       const bool ok = payload.value("ok", false) && !payload.value("late", false);
       ++(ok ? span.results_ok : span.results_failed);
+      if (!ok && span.first_failure.empty()) {
+        span.first_failure =
+            payload.value("step", "?") + ": " + payload.value("error", std::string("(no error)"));
+      }
     }
   }
   return span;

@@ -15,6 +15,7 @@ struct RunSpan {
   std::string end_state;  // run_ended's state ("succeeded", ...); empty without one
   int results_ok = 0;
   int results_failed = 0;  // including late ones
+  std::string first_failure;  // "step: error" of the first result that failed
   int records = 0;
 
   double seconds() const { return (ended_ms - started_ms) / 1000.0; }

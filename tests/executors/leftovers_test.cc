@@ -23,6 +23,10 @@ using ::testing::UnorderedElementsAre;
 
 constexpr auto kBound = std::chrono::seconds(10);
 
+// A run id of this test process alone: tests run in parallel, each in its own process, and
+// must not find (or stop) each other's trees.
+std::string RunId(const std::string& name) { return name + "-" + std::to_string(getpid()); }
+
 // Running, not ended or a zombie.
 bool Running(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -86,8 +90,8 @@ std::vector<pid_t> Pids(const std::vector<Leftover>& leftovers) {
 }
 
 TEST(LeftoversTest, FindsAndStopsTheWholeGroupOfTheAttempt) {
-  Tree tree("run-1", "copy#1", /*own_session=*/false);
-  const std::vector<Leftover> found = FindAtLeast("run-1", "copy#1", 2);
+  Tree tree(RunId("run-1"), "copy#1", /*own_session=*/false);
+  const std::vector<Leftover> found = FindAtLeast(RunId("run-1"), "copy#1", 2);
   ASSERT_EQ(found.size(), 2u);
   for (const Leftover& l : found) EXPECT_EQ(l.pgid, tree.pid());
   const std::vector<pid_t> stopped = StopLeftovers(found, Millis(2000));
@@ -96,17 +100,17 @@ TEST(LeftoversTest, FindsAndStopsTheWholeGroupOfTheAttempt) {
 }
 
 TEST(LeftoversTest, LeavesOtherRunsAttemptsAndDaemonsAlone) {
-  Tree other_run("run-2", "copy#1", /*own_session=*/false);
-  Tree other_attempt("run-1", "copy#2", /*own_session=*/false);
-  Tree daemon("run-1", "copy#1", /*own_session=*/true);
-  Tree mine("run-1", "copy#1", /*own_session=*/false, "exec sleep 60");
+  Tree other_run(RunId("run-2"), "copy#1", /*own_session=*/false);
+  Tree other_attempt(RunId("run-1"), "copy#2", /*own_session=*/false);
+  Tree daemon(RunId("run-1"), "copy#1", /*own_session=*/true);
+  Tree mine(RunId("run-1"), "copy#1", /*own_session=*/false, "exec sleep 60");
   // Every tree has started once the other attempt's two processes are visible.
-  ASSERT_EQ(FindAtLeast("run-2", "copy#1", 2).size(), 2u);
-  ASSERT_EQ(FindAtLeast("run-1", "copy#2", 2).size(), 2u);
-  const std::vector<Leftover> found = FindAtLeast("run-1", "copy#1", 1);
+  ASSERT_EQ(FindAtLeast(RunId("run-2"), "copy#1", 2).size(), 2u);
+  ASSERT_EQ(FindAtLeast(RunId("run-1"), "copy#2", 2).size(), 2u);
+  const std::vector<Leftover> found = FindAtLeast(RunId("run-1"), "copy#1", 1);
   EXPECT_THAT(Pids(found), UnorderedElementsAre(mine.pid()));
   EXPECT_TRUE(FindLeftovers("", "copy#1").empty());
-  EXPECT_TRUE(FindLeftovers("run-1", "").empty());
+  EXPECT_TRUE(FindLeftovers(RunId("run-1"), "").empty());
   StopLeftovers(found, Millis(2000));
   EXPECT_FALSE(Running(mine.pid()));
   EXPECT_TRUE(Running(daemon.pid()));
@@ -134,7 +138,7 @@ ActionResult Wait(std::future<ActionResult>& future) {
 
 TEST(LeftoversTest, EveryCommandCarriesItsMarksAndTheActionCannotOverrideThem) {
   LocalExecutor executor;
-  ActionRequest request = Request("run-9", "copy#3");
+  ActionRequest request = Request(RunId("run-9"), "copy#3");
   request.shell = "echo \"$TMINUS_RUN_ID $TMINUS_DISPATCH_ID $TMINUS_STEP_ID $TMINUS_ATTEMPT\"";
   request.env = {{"TMINUS_RUN_ID", "forged"}, {"OTHER", "x"}};
   std::promise<ActionResult> promise;
@@ -142,30 +146,30 @@ TEST(LeftoversTest, EveryCommandCarriesItsMarksAndTheActionCannotOverrideThem) {
   executor.Start(request, [&promise](ActionResult r) { promise.set_value(std::move(r)); });
   const ActionResult result = Wait(future);
   EXPECT_TRUE(result.ok) << result.error;
-  EXPECT_EQ(result.stdout_tail, "run-9 copy#3 copy 3\n");
+  EXPECT_EQ(result.stdout_tail, RunId("run-9") + " copy#3 copy 3\n");
 }
 
 TEST(LeftoversTest, RecoverStopsTheProcessesTheAttemptLeftAndSaysWhich) {
-  Tree tree("run-1", "copy#1", /*own_session=*/false);
-  ASSERT_EQ(FindAtLeast("run-1", "copy#1", 2).size(), 2u);
+  Tree tree(RunId("run-1"), "copy#1", /*own_session=*/false);
+  ASSERT_EQ(FindAtLeast(RunId("run-1"), "copy#1", 2).size(), 2u);
   LocalExecutor executor;
   std::promise<ActionResult> promise;
   std::future<ActionResult> future = promise.get_future();
-  executor.Recover(Request("run-1", "copy#1"), Millis(0),
+  executor.Recover(Request(RunId("run-1"), "copy#1"), Millis(0),
                    [&promise](ActionResult r) { promise.set_value(std::move(r)); });
   const ActionResult result = Wait(future);
   EXPECT_TRUE(result.unrecovered);
   EXPECT_FALSE(result.ok);
   EXPECT_THAT(result.error, HasSubstr("stopped: pid " + std::to_string(tree.pid())));
   EXPECT_FALSE(Running(tree.pid()));
-  EXPECT_TRUE(FindLeftovers("run-1", "copy#1").empty());
+  EXPECT_TRUE(FindLeftovers(RunId("run-1"), "copy#1").empty());
 }
 
 TEST(LeftoversTest, RecoverWithNothingLeftSaysSo) {
   LocalExecutor executor;
   std::promise<ActionResult> promise;
   std::future<ActionResult> future = promise.get_future();
-  executor.Recover(Request("run-1", "gone#1"), Millis(0),
+  executor.Recover(Request(RunId("run-1"), "gone#1"), Millis(0),
                    [&promise](ActionResult r) { promise.set_value(std::move(r)); });
   const ActionResult result = Wait(future);
   EXPECT_TRUE(result.unrecovered);

@@ -203,8 +203,9 @@ int Main(int argc, char** argv) {
     }
     const double kb_per_agent =
         static_cast<double>(live.rss_connected_kb - live.rss_idle_kb) / agents;
-    const double live_rate = steps / live.span.seconds();
-    const double simulated_rate = steps / simulated.seconds();
+    // The journal's times are whole milliseconds: a run shorter than one counts as one.
+    const double live_rate = steps / std::max(live.span.seconds(), 0.001);
+    const double simulated_rate = steps / std::max(simulated.seconds(), 0.001);
     const bool memory_ok = kb_per_agent < kTargetKbPerAgent;
     const bool rate_ok = live_rate >= kTargetStepsPerSecond;
     targets_met = targets_met && memory_ok && rate_ok;

@@ -21,10 +21,20 @@ class EchoServer::Stream : public grpc::ServerBidiReactor<Reply, Ping> {
     StartWrite(&out_);
   }
 
+  // Ends the call once, whoever asks first: the far side closing, or the server going.
+  void End() {
+    {
+      std::lock_guard<std::mutex> lock(owner_->mutex_);
+      if (ended_) return;
+      ended_ = true;
+    }
+    Finish(grpc::Status::OK);
+  }
+
   void OnReadDone(bool ok) override {
     if (!ok) {
       owner_->Closed(this);
-      Finish(grpc::Status::OK);
+      End();
       return;
     }
     if (!opened_) {
@@ -51,6 +61,7 @@ class EchoServer::Stream : public grpc::ServerBidiReactor<Reply, Ping> {
   Ping out_;
   bool opened_ = false;  // the first Reply (the far side's hello) came
   bool writing_ = false;  // guarded by owner_->mutex_
+  bool ended_ = false;    // guarded by owner_->mutex_
 };
 
 class EchoServer::Service : public EchoLink::CallbackService {
@@ -86,6 +97,17 @@ absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(
 }
 
 EchoServer::~EchoServer() {
+  // End the far side's stream first: the server's shutdown would otherwise wait out its
+  // deadline for a call the far side keeps open.
+  // Its last Ping's write is let finish first, as the hub does before it finishes a stream.
+  Stream* stream = nullptr;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(2),
+                      [this] { return stream_ == nullptr || !stream_->writing_; });
+    stream = stream_;
+  }
+  if (stream != nullptr) stream->End();
   if (server_ != nullptr) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }

@@ -435,7 +435,10 @@ void AgentExecutor::OnAgentConnected(const AgentInfo& agent,
     std::lock_guard<std::mutex> lock(mutex_);
     std::map<std::string, bool>& knows = known_[agent.id];
     knows.clear();
-    for (const v1::KnownAttempt& k : known) knows[EngineDispatchId(k.id())] = k.finished();
+    for (const v1::KnownAttempt& k : known) {
+      // Another run's attempt (the agent served an earlier run) is no claim on this one's.
+      if (k.id().run_id() == options_.run_id) knows[EngineDispatchId(k.id())] = k.finished();
+    }
     std::vector<std::string> claimed;
     for (auto& [id, attempt] : attempts_) {
       if (attempt.waiting) {
@@ -469,6 +472,15 @@ void AgentExecutor::OnAgentAccepted(const std::string& agent, const v1::Accepted
 }
 
 void AgentExecutor::OnAgentResult(const std::string& agent, const v1::Result& result) {
+  if (result.id().run_id() != options_.run_id) {
+    // A result of another run, which this run's journal must not take in (it is kept by
+    // the agent, not acknowledged: the run it belongs to may yet be resumed).
+    if (options_.log) {
+      options_.log(absl::StrCat("agent '", agent, "' holds a result of run ", result.id().run_id(),
+                                ", not this one (", options_.run_id, "): ignored"));
+    }
+    return;
+  }
   Outbox out;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "agent/agent_config.h"
-#include "agent/credentials.h"
 #include "agent/event_log.h"
 #include "agent/run_agent.h"
 #include "bench/echo_link.h"
+#include "net/tls.h"
 
 namespace tminus::bench {
 
@@ -43,7 +43,7 @@ int FarSideMain(int argc, char** argv) {
     std::fprintf(stderr, "far side: --coordinator, --echo, --tls-dir and --id are required\n");
     return 2;
   }
-  auto credentials = agent::AgentCredentials(config.tls_dir);
+  auto credentials = net::AgentCredentials(config.tls_dir);
   if (!credentials.ok()) {
     std::fprintf(stderr, "far side: %s\n", std::string(credentials.status().message()).c_str());
     return 2;

@@ -20,9 +20,8 @@ std::vector<std::string> SubjectAltNames(X509* cert) {
       const ASN1_OCTET_STRING* ip = name->d.iPAddress;
       char text[INET6_ADDRSTRLEN] = "?";
       const int family = ASN1_STRING_length(ip) == 4 ? AF_INET : AF_INET6;
-      if (inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof text) == nullptr) {
-        ADD_FAILURE() << "an IP subjectAltName of " << ASN1_STRING_length(ip) << " bytes";
-      }
+      EXPECT_NE(inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof text), nullptr)
+          << "an IP subjectAltName of " << ASN1_STRING_length(ip) << " bytes";
       names.push_back(std::string("IP:") + text);
     }
   }
@@ -32,10 +31,10 @@ std::vector<std::string> SubjectAltNames(X509* cert) {
 
 std::string CommonName(X509* cert) {
   char buffer[256] = "";
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buffer,
-                                sizeof buffer) < 0) {
-    ADD_FAILURE() << "the certificate has no common name";
-  }
+  EXPECT_GE(X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buffer,
+                                      sizeof buffer),
+            0)
+      << "the certificate has no common name";
   return buffer;
 }
 

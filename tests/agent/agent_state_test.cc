@@ -22,6 +22,7 @@
 
 #include "tests/agent/agent_fixture.h"
 #include "tests/executors/process_test_util.h"
+#include "tests/temp_dir.h"
 
 namespace tminus::agent {
 namespace {
@@ -34,32 +35,13 @@ using ::testing::HasSubstr;
 using testing::kBound;
 using testing::KnownSteps;
 using testing::Lines;
+using tminus::testing::Names;
 using ::testing::Not;
 using testing::Session;
+using tminus::testing::ReadText;
 using testing::Sh;
+using tminus::testing::WriteText;
 using Ms = std::chrono::milliseconds;
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
-
-// The names in `dir`, sorted; none when it does not exist.
-std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 class AgentStateTest : public testing::AgentFixture {
  protected:

@@ -25,6 +25,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using tminus::testing::Names;
+using tminus::testing::ReadText;
+using tminus::testing::WriteText;
 
 v1::DispatchId Id(const std::string& step, uint32_t attempt = 1) {
   v1::DispatchId id;
@@ -62,27 +65,6 @@ v1::AttemptRecord Finished(const std::string& step, int64_t finished) {
   result.set_stderr_tail("err\n");
   result.set_finished_unix_ms(finished);
   return record;
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
-
-std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 std::vector<std::string> Steps(const std::vector<v1::AttemptRecord>& records) {

@@ -34,17 +34,8 @@ inline int Mode(const std::string& path) {
   return static_cast<int>(st.st_mode & 07777);
 }
 
-inline std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-inline void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
+using testing::ReadText;
+using testing::WriteText;
 
 // The first certificate in a PEM file; null (and a test failure) when there is none.
 inline net::CertPtr LoadCert(const std::string& path) {

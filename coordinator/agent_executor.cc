@@ -67,6 +67,8 @@ void AgentExecutor::Flush(Outbox& out) {
   for (const std::string& line : out.log) {
     if (options_.log) options_.log(line);
   }
+  const bool acking = !out.acks.empty() && options_.after_durable;
+  if (acking) acks_owed_ += out.acks.size();  // before the engine can hear of the results
   for (auto& [agent, message] : out.messages) hub_->Send(agent, std::move(message));
   for (auto& [done, result] : out.reports) done(std::move(result));
   if (!out.placements.empty()) {
@@ -74,15 +76,16 @@ void AgentExecutor::Flush(Outbox& out) {
       RecordAndSend(std::move(placements));
     });
   }
-  if (!out.acks.empty() && options_.after_durable) {
+  if (acking) {
     // The reports above were posted to the engine's strand; this runs after they are
     // recorded and synced.
-    options_.after_durable([hub = hub_, acks = std::move(out.acks)] {
+    options_.after_durable([this, acks = std::move(out.acks)] {
       for (const auto& [agent, id] : acks) {
         v1::CoordinatorMessage ack;
         *ack.mutable_result_ack()->mutable_id() = id;
-        hub->Send(agent, std::move(ack));
+        hub_->Send(agent, std::move(ack));
       }
+      acks_owed_ -= acks.size();
     });
   }
 }
@@ -109,10 +112,7 @@ void AgentExecutor::Start(const ActionRequest& request, Done done) {
       for (const auto& [key, value] : target->labels) {
         attempt.selector.emplace_back(key.value, value.value);
       }
-      std::vector<std::string> agents;
-      for (const AgentInfo& agent : hub_->Connected()) {
-        if (Matches(attempt, agent.labels)) agents.push_back(agent.id);
-      }
+      const std::vector<std::string> agents = hub_->Matching(attempt.selector);
       if (!agents.empty()) {
         Place(id, attempt, agents, out);
       } else {

@@ -11,6 +11,7 @@
 // record of it is durable.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -69,6 +70,10 @@ class AgentExecutor : public Executor, public AgentListener {
 
   // Attempts not yet reported (for status and tests).
   size_t InFlight() const;
+  // ResultAcks decided but not yet handed to the hub (they wait for the engine's records
+  // to be durable). Counted before the results are reported to the engine, so it is
+  // nonzero when the engine learns of a result whose ack is still owed.
+  size_t AcksOwed() const { return acks_owed_.load(); }
 
   // A resumed run: until EndRecovery(), a result for an attempt this executor does not
   // know is kept (and not acknowledged) for Recover() to claim, instead of being taken
@@ -144,6 +149,7 @@ class AgentExecutor : public Executor, public AgentListener {
   AgentHub* hub_;
   const AgentExecutorOptions options_;
 
+  std::atomic<size_t> acks_owed_{0};
   mutable std::mutex mutex_;
   std::map<std::string, Attempt> attempts_;  // by engine dispatch id
   // Agents whose result of a finished attempt was counted, by dispatch id: their second

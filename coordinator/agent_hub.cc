@@ -76,8 +76,9 @@ class AgentHub::Stream : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Co
     return true;
   }
 
-  // Ends the stream with `status`. With `cancel`, a write still pending (a peer that may
-  // no longer read) is cancelled rather than waited for, since it would hold the Finish back.
+  // Ends the stream with `status` once the messages already queued are written. With
+  // `cancel`, they are cancelled rather than waited for (a peer that may no longer read
+  // would hold the Finish back).
   void End(grpc::Status status, bool cancel) {
     bool finish_now = false;
     bool cancel_now = false;
@@ -129,14 +130,14 @@ class AgentHub::Stream : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Co
       std::lock_guard<std::mutex> lock(mutex_);
       out_.pop_front();
       writing_ = false;
-      if (finish_wanted_) {
-        finish = std::move(finish_wanted_);
-        finish_wanted_.reset();
-      } else if (!ok) {
-        out_.clear();
-      } else if (!ending_ && !out_.empty()) {
+      if (!ok) out_.clear();  // the stream is broken or cancelled: nothing more goes out
+      if (!out_.empty()) {
+        // Queued before the stream began to end, if it is ending: it goes out first.
         writing_ = true;
         next = &out_.front();
+      } else if (finish_wanted_) {
+        finish = std::move(finish_wanted_);
+        finish_wanted_.reset();
       }
     }
     if (finish) {
@@ -182,7 +183,9 @@ class AgentHub::Service : public v1::AgentLink::CallbackService {
 };
 
 AgentHub::AgentHub(AgentHubOptions options)
-    : options_(std::move(options)), service_(std::make_unique<Service>(this)) {}
+    : options_(std::move(options)), service_(std::make_unique<Service>(this)) {
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+}
 
 AgentHub::~AgentHub() { Shutdown(); }
 
@@ -211,11 +214,64 @@ void AgentHub::Shutdown() {
     }
   }
   wake_.notify_all();
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+  // What was sent before the stop (the last ResultAcks) goes out before the streams end,
+  // and each stream ends after its last write: gRPC's server shutdown deadline bounds the
+  // wait for a peer that does not read.
+  {
+    std::lock_guard<std::mutex> lock(out_mutex_);
+    out_stopping_ = true;
+  }
+  out_wake_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
   for (Stream* s : streams) {
-    s->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the coordinator is stopping"), true);
+    s->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the coordinator is stopping"), false);
     s->Unref();
   }
-  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+}
+
+void AgentHub::Enqueue(Stream* stream, v1::CoordinatorMessage message) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(out_mutex_);
+    if (!out_stopping_) {
+      wake = outgoing_.empty();
+      outgoing_.emplace_back(stream, std::move(message));
+      stream = nullptr;
+    }
+  }
+  if (stream != nullptr) stream->Unref();  // stopped: nothing more goes out
+  if (wake) out_wake_.notify_one();
+}
+
+void AgentHub::WriterLoop() {
+  std::vector<std::pair<Stream*, v1::CoordinatorMessage>> batch;
+  std::unique_lock<std::mutex> lock(out_mutex_);
+  for (;;) {
+    out_wake_.wait(lock, [this] { return out_stopping_ || !outgoing_.empty(); });
+    if (outgoing_.empty()) return;  // stopping, and everything queued went out
+    batch.swap(outgoing_);
+    lock.unlock();
+    for (auto& [stream, message] : batch) {
+      stream->Send(std::move(message));
+      stream->Unref();
+    }
+    batch.clear();
+    lock.lock();
+  }
+}
+
+void AgentHub::Index(const AgentInfo& info, bool add) {
+  for (const auto& label : info.labels) {
+    if (add) {
+      by_label_[label].insert(info.id);
+      continue;
+    }
+    auto it = by_label_.find(label);
+    if (it == by_label_.end()) continue;
+    it->second.erase(info.id);
+    if (it->second.empty()) by_label_.erase(it);
+  }
 }
 
 grpc::Status AgentHub::Admit(Stream* stream, const v1::Hello& hello,
@@ -258,24 +314,28 @@ grpc::Status AgentHub::Admit(Stream* stream, const v1::Hello& hello,
       }
       replaced = entry.stream;  // silent for longer than the timeout: the newcomer wins
       replaced->Ref();
+      Index(entry.info, false);
     }
     stream->agent_ = info->id;
     entry.stream = stream;
     entry.info = *info;
     entry.last_heard = now;
+    Index(entry.info, true);
+    // Queued before the stream is visible to Send(): the Welcome is its first message.
+    v1::CoordinatorMessage welcome;
+    welcome.mutable_welcome()->set_coordinator_id(options_.coordinator_id);
+    welcome.mutable_welcome()->set_run_id(options_.run_id);
+    welcome.mutable_welcome()->set_heartbeat_interval_ms(
+        static_cast<uint32_t>(options_.heartbeat_interval.count()));
+    welcome.mutable_welcome()->set_heartbeat_timeout_ms(
+        static_cast<uint32_t>(options_.heartbeat_timeout.count()));
+    stream->Ref();
+    Enqueue(stream, std::move(welcome));
   }
   if (replaced != nullptr) {
     replaced->End(grpc::Status(grpc::StatusCode::ABORTED, "replaced by a newer connection"), true);
     replaced->Unref();
   }
-  v1::CoordinatorMessage welcome;
-  welcome.mutable_welcome()->set_coordinator_id(options_.coordinator_id);
-  welcome.mutable_welcome()->set_run_id(options_.run_id);
-  welcome.mutable_welcome()->set_heartbeat_interval_ms(
-      static_cast<uint32_t>(options_.heartbeat_interval.count()));
-  welcome.mutable_welcome()->set_heartbeat_timeout_ms(
-      static_cast<uint32_t>(options_.heartbeat_timeout.count()));
-  stream->Send(std::move(welcome));
 
   std::string labels;
   for (const auto& [k, v] : info->labels) absl::StrAppend(&labels, labels.empty() ? "" : ",", k, "=", v);
@@ -324,6 +384,7 @@ void AgentHub::StreamDone(Stream* stream) {
     auto it = agents_.find(stream->agent());
     if (it != agents_.end() && it->second.stream == stream) {
       it->second.stream = nullptr;  // it has the heartbeat timeout to come back
+      Index(it->second.info, false);
       was_current = !stopping_;
     }
   }
@@ -338,13 +399,40 @@ bool AgentHub::Send(const std::string& agent, v1::CoordinatorMessage message) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = agents_.find(agent);
-    if (it == agents_.end() || it->second.stream == nullptr) return false;
+    if (stopping_ || it == agents_.end() || it->second.stream == nullptr) return false;
     stream = it->second.stream;
     stream->Ref();
+    Enqueue(stream, std::move(message));  // under the lock: in the order of the calls
   }
-  const bool sent = stream->Send(std::move(message));
-  stream->Unref();
-  return sent;
+  return true;
+}
+
+std::vector<std::string> AgentHub::Matching(const Selector& selector) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> ids;
+  if (selector.empty()) {
+    for (const auto& [id, entry] : agents_) {
+      if (entry.stream != nullptr) ids.push_back(id);
+    }
+    return ids;
+  }
+  // The rarest pair's agents, checked against the other pairs.
+  const std::set<std::string>* fewest = nullptr;
+  for (const auto& pair : selector) {
+    auto it = by_label_.find(pair);
+    if (it == by_label_.end()) return ids;
+    if (fewest == nullptr || it->second.size() < fewest->size()) fewest = &it->second;
+  }
+  for (const std::string& id : *fewest) {
+    const std::map<std::string, std::string>& labels = agents_.at(id).info.labels;
+    bool all = true;
+    for (const auto& [key, value] : selector) {
+      auto label = labels.find(key);
+      all = all && label != labels.end() && label->second == value;
+    }
+    if (all) ids.push_back(id);
+  }
+  return ids;
 }
 
 std::vector<AgentInfo> AgentHub::Connected() const {
@@ -379,6 +467,7 @@ void AgentHub::HeartbeatLoop() {
         if (entry.stream != nullptr) {
           entry.stream->Ref();
           silent.push_back(entry.stream);
+          Index(entry.info, false);
         }
         it = agents_.erase(it);
         continue;
@@ -395,10 +484,7 @@ void AgentHub::HeartbeatLoop() {
         std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::system_clock::now().time_since_epoch())
             .count());
-    for (Stream* s : beat) {
-      s->Send(heartbeat);
-      s->Unref();
-    }
+    for (Stream* s : beat) Enqueue(s, heartbeat);
     for (Stream* s : silent) {
       s->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "no heartbeat from the agent"), true);
       s->Unref();

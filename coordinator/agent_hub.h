@@ -4,8 +4,10 @@
 // (the agent executor), and what the coordinator has to say goes out through Send().
 //
 // Threads: gRPC calls the stream reactions on its own threads; the hub's heartbeat thread
-// sends heartbeats and notices silent agents. The listener is called from those threads,
-// never with the hub's lock held, and must not block: it translates and posts.
+// sends heartbeats and notices silent agents; its writer thread hands every outgoing message
+// to gRPC, so a caller of Send() (the engine's strand) never encrypts or writes. The
+// listener is called from the gRPC and heartbeat threads, never with the hub's lock held,
+// and must not block: it translates and posts.
 #pragma once
 
 #include <chrono>
@@ -14,8 +16,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tminus/v1/agent.grpc.pb.h"
@@ -75,11 +79,18 @@ class AgentHub {
   // shutting down the gRPC server.
   void Shutdown();
 
-  // Queues `message` for the agent; false when it is not connected now.
+  // Queues `message` for the agent; false when it is not connected now. The hub's writer
+  // thread hands it to gRPC (which encrypts and writes it there, not on the caller's
+  // thread); messages to one agent keep their order.
   bool Send(const std::string& agent, v1::CoordinatorMessage message);
   // The agents connected now.
   std::vector<AgentInfo> Connected() const;
   size_t ConnectedCount() const;
+  // The ids of the connected agents whose labels include every (key, value) pair of
+  // `selector` (all of them for an empty one), in id order. Served from an index of the
+  // labels, so its cost follows the number of matches, not of agents.
+  using Selector = std::vector<std::pair<std::string, std::string>>;
+  std::vector<std::string> Matching(const Selector& selector) const;
 
   class Stream;  // one agent's stream (agent_hub.cc)
 
@@ -96,6 +107,9 @@ class AgentHub {
   void Log(const std::string& line) const;
 
   void HeartbeatLoop();
+  void WriterLoop();
+  // Queues a message for `stream`, which the caller has Ref()'d; the writer Unref()s it.
+  void Enqueue(Stream* stream, v1::CoordinatorMessage message);
 
   const AgentHubOptions options_;
   std::unique_ptr<Service> service_;
@@ -106,11 +120,23 @@ class AgentHub {
     AgentInfo info;
     std::chrono::steady_clock::time_point last_heard;
   };
+  // Adds (or removes) a connected agent's labels to (from) by_label_; under mutex_.
+  void Index(const AgentInfo& info, bool add);
+
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::map<std::string, Entry> agents_;
+  // Connected agents by label: (key, value) -> agent ids.
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> by_label_;
   std::thread heartbeat_thread_;
+
+  // The writer: messages in the order Send() was called, each with a reference to its stream.
+  std::mutex out_mutex_;
+  std::condition_variable out_wake_;
+  std::vector<std::pair<Stream*, v1::CoordinatorMessage>> outgoing_;
+  bool out_stopping_ = false;
+  std::thread writer_thread_;
 };
 
 }  // namespace tminus

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -25,8 +26,8 @@ namespace tminus {
 namespace {
 
 // Runs callbacks once everything the engine recorded so far is durable. Armed from any
-// thread; the flush runs on the strand after the tasks already posted (a timer due now
-// fires after them), so results that arrive together are committed together.
+// thread; the flush is a timer due now, which the strand fires after the tasks posted
+// until then (LoopScheduler), so results that arrive together are committed together.
 class DurableAfter {
  public:
   explicit DurableAfter(LoopScheduler* scheduler) : scheduler_(scheduler) {}
@@ -34,19 +35,34 @@ class DurableAfter {
 
   void After(std::function<void()> then) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (then) pending_.push_back(std::move(then));
+    const EngineTime now = scheduler_->Now();
+    if (then) pending_.emplace_back(now, std::move(then));
     if (armed_) return;
     armed_ = true;
-    scheduler_->At(scheduler_->Now(), [this] { Run(); });
+    scheduler_->At(now, [this, now] { Run(now); });
   }
 
  private:
-  void Run() {
+  // A callback asked for after `due` may follow a report posted after `due`, which the
+  // strand runs after this timer: it waits for the next flush.
+  void Run(EngineTime due) {
     std::vector<std::function<void()>> ready;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      ready.swap(pending_);
-      armed_ = false;
+      std::vector<std::pair<EngineTime, std::function<void()>>> later;
+      for (auto& [asked, then] : pending_) {
+        if (asked <= due) {
+          ready.push_back(std::move(then));
+        } else {
+          later.emplace_back(asked, std::move(then));
+        }
+      }
+      pending_.swap(later);
+      armed_ = !pending_.empty();
+      if (armed_) {
+        const EngineTime now = scheduler_->Now();
+        scheduler_->At(now, [this, now] { Run(now); });
+      }
     }
     if (engine_ == nullptr || !engine_->Flush().ok()) return;  // never ack what is not durable
     for (auto& f : ready) f();
@@ -55,23 +71,34 @@ class DurableAfter {
   LoopScheduler* scheduler_;
   RunEngine* engine_ = nullptr;
   std::mutex mutex_;
-  std::vector<std::function<void()>> pending_;
+  std::vector<std::pair<EngineTime, std::function<void()>>> pending_;  // with when asked
   bool armed_ = false;
 };
 
-// Stops the loop when the run ends; makes every result durable promptly.
+// Stops the loop when the run ends, once `settled` says the work owed to agents has been
+// handed over (the last results' acknowledgements, which wait for their flush), or a
+// second later at most; makes every result durable promptly.
 class RunWatcher : public RunObserver {
  public:
-  RunWatcher(LoopScheduler* scheduler, DurableAfter* durability)
-      : scheduler_(scheduler), durability_(durability) {}
+  RunWatcher(LoopScheduler* scheduler, DurableAfter* durability, std::function<bool()> settled)
+      : scheduler_(scheduler), durability_(durability), settled_(std::move(settled)) {}
   void OnEvent(const RunEvent& event, const RunState&) override {
     if (event.type == EventType::kResult) durability_->After(nullptr);
-    if (event.type == EventType::kRunEnded) scheduler_->Stop();
+    if (event.type == EventType::kRunEnded) StopWhenSettled(scheduler_->Now() + Millis(1000));
   }
 
  private:
+  void StopWhenSettled(EngineTime deadline) {
+    if (!settled_ || settled_() || scheduler_->Now() >= deadline) {
+      scheduler_->Stop();
+      return;
+    }
+    scheduler_->At(scheduler_->Now() + Millis(2), [this, deadline] { StopWhenSettled(deadline); });
+  }
+
   LoopScheduler* scheduler_;
   DurableAfter* durability_;
+  std::function<bool()> settled_;
 };
 
 // SIGINT and SIGTERM stop the coordinator between two events. They are blocked in every
@@ -131,42 +158,40 @@ Scenario AutoSignoffScenario(const Runbook& runbook, std::chrono::seconds after)
   return s;
 }
 
-// Whether every agent target the runbook uses has a connected agent that matches it.
-std::vector<std::string> UncoveredTargets(const Runbook& runbook, const std::vector<AgentInfo>& agents) {
-  std::vector<std::string> missing;
-  for (const Target& t : runbook.targets) {
-    if (t.kind != Target::Kind::kAgents) continue;
-    bool used = false;
-    for (const Step& s : runbook.steps) {
-      for (const Action* a : {s.run.get(), s.rollback.get()}) used = used || (a && a->on.value == t.name.value);
+// The agent targets some step's action or rollback runs on, with their selectors.
+std::vector<std::pair<std::string, AgentHub::Selector>> UsedAgentTargets(const Runbook& runbook) {
+  std::set<std::string> used;
+  for (const Step& s : runbook.steps) {
+    for (const Action* a : {s.run.get(), s.rollback.get()}) {
+      if (a != nullptr) used.insert(a->on.value);
     }
-    if (!used) continue;
-    bool covered = false;
-    for (const AgentInfo& agent : agents) {
-      bool match = true;
-      for (const auto& [k, v] : t.labels) {
-        auto it = agent.labels.find(k.value);
-        match = match && it != agent.labels.end() && it->second == v.value;
-      }
-      covered = covered || match;
-    }
-    if (!covered) missing.push_back(t.name.value);
   }
-  return missing;
+  std::vector<std::pair<std::string, AgentHub::Selector>> targets;
+  for (const Target& t : runbook.targets) {
+    if (t.kind != Target::Kind::kAgents || used.count(t.name.value) == 0) continue;
+    AgentHub::Selector selector;
+    for (const auto& [k, v] : t.labels) selector.emplace_back(k.value, v.value);
+    targets.emplace_back(t.name.value, std::move(selector));
+  }
+  return targets;
 }
 
 void WaitForAgents(const LiveRunConfig& config, const AgentHub& hub, const SignalStop& signals) {
   const auto deadline = std::chrono::steady_clock::now() + config.agent_wait;
+  const std::vector<std::pair<std::string, AgentHub::Selector>> targets = UsedAgentTargets(*config.runbook);
   bool said = false;
   while (!signals.interrupted()) {
-    const std::vector<AgentInfo> agents = hub.Connected();
-    const std::vector<std::string> missing = UncoveredTargets(*config.runbook, agents);
-    if (missing.empty() && static_cast<int>(agents.size()) >= config.wait_agents) return;
+    std::vector<std::string> missing;
+    for (const auto& [name, selector] : targets) {
+      if (hub.Matching(selector).empty()) missing.push_back(name);
+    }
+    const size_t connected = hub.ConnectedCount();
+    if (missing.empty() && static_cast<int>(connected) >= config.wait_agents) return;
     if (std::chrono::steady_clock::now() >= deadline) {
       if (config.log) {
         std::string text;
         for (const std::string& m : missing) text += (text.empty() ? "" : ", ") + m;
-        config.log(absl::StrCat("starting with ", agents.size(), " agents connected",
+        config.log(absl::StrCat("starting with ", connected, " agents connected",
                                 text.empty() ? "" : "; no agent yet for target " + text));
       }
       return;
@@ -291,7 +316,10 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
       &sink);
   engine_ptr = &engine;
   durability.SetEngine(&engine);
-  RunWatcher watcher(&scheduler, &durability);
+  // A failed journal acknowledges nothing: the run stops without waiting.
+  RunWatcher watcher(&scheduler, &durability, [&] {
+    return agents == nullptr || agents->AcksOwed() == 0 || !engine.halted().ok();
+  });
   for (RunObserver* o : config.observers) engine.AddObserver(o);
   engine.AddObserver(&watcher);
   Scenario auto_scenario = AutoSignoffScenario(runbook, config.auto_signoff_after);

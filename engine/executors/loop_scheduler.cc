@@ -43,7 +43,7 @@ void LoopScheduler::Cancel(TimerId id) {
 
 void LoopScheduler::Post(Task task) {
   std::lock_guard<std::mutex> lock(mutex_);
-  posted_.push_back(std::move(task));
+  posted_.emplace_back(Now(), std::move(task));
   if (posted_.size() == 1) wake_.notify_all();
 }
 
@@ -51,8 +51,11 @@ void LoopScheduler::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
     Task task;
-    if (!posted_.empty()) {
-      task = std::move(posted_.front());
+    const bool timer_first = !posted_.empty() && !timers_.empty() &&
+                             timers_.begin()->first.first < posted_.front().first &&
+                             timers_.begin()->first.first <= Now();
+    if (!posted_.empty() && !timer_first) {
+      task = std::move(posted_.front().second);
       posted_.pop_front();
     } else if (timers_.empty()) {
       wake_.wait(lock);

@@ -2,6 +2,8 @@
 // thread that calls it, until Stop(). The live counterpart of ManualScheduler, with the
 // same order: posted tasks first (they are the consequence of what already happened),
 // then due timers by deadline and, for equal deadlines, in the order they were set.
+// "First" is in time: a due timer runs before the tasks posted after its deadline (in
+// the engine's milliseconds), so a strand kept busy by posts still fires its timers.
 #pragma once
 
 #include <chrono>
@@ -46,7 +48,7 @@ class LoopScheduler : public Scheduler {
   std::condition_variable wake_;
   bool stop_ = false;
   TimerId next_id_ = 1;
-  std::deque<Task> posted_;
+  std::deque<std::pair<EngineTime, Task>> posted_;  // with the time of the Post()
   // (deadline, id) -> task; ids grow, so ties fire in the order set.
   std::map<std::pair<EngineTime, TimerId>, Task> timers_;
   std::map<TimerId, EngineTime> deadlines_;  // for Cancel

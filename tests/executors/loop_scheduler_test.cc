@@ -1,6 +1,7 @@
 #include "engine/executors/loop_scheduler.h"
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
@@ -95,6 +96,33 @@ TEST(LoopSchedulerTest, PostedTasksRunBeforeDueTimers) {
   scheduler.Post([&] { order.push_back("posted"); });
   scheduler.Run();
   EXPECT_EQ(order, (std::vector<std::string>{"posted", "timer"}));
+}
+
+// A strand that is never idle still fires its timers: a task posted after a timer's
+// deadline runs after it. Each posted task here posts the next, for ever.
+TEST(LoopSchedulerTest, ADueTimerIsNotStarvedByTasksPostedAfterItsDeadline) {
+  LoopScheduler scheduler;
+  int posted_runs = 0;
+  std::function<void()> busy = [&] {
+    ++posted_runs;
+    scheduler.Post(busy);
+  };
+  bool fired = false;
+  scheduler.At(scheduler.Now() + std::chrono::milliseconds(20), [&] {
+    fired = true;
+    scheduler.Stop();
+  });
+  scheduler.Post(busy);
+  std::promise<void> ran;
+  std::thread guard([&scheduler, ended = ran.get_future()] {
+    // Without the rule the timer never fires, and this ends the run.
+    if (ended.wait_for(std::chrono::seconds(10)) != std::future_status::ready) scheduler.Stop();
+  });
+  scheduler.Run();
+  ran.set_value();
+  guard.join();
+  EXPECT_TRUE(fired);
+  EXPECT_GT(posted_runs, 0);
 }
 
 TEST(LoopSchedulerTest, CancelledTimersDoNotFire) {

@@ -8,6 +8,7 @@
 #include "agent/agent_config.h"
 #include "agent/event_log.h"
 #include "agent/run_agent.h"
+#include "net/link_args.h"
 
 #ifndef TMINUS_VERSION
 #define TMINUS_VERSION "unknown"
@@ -19,6 +20,7 @@ constexpr int kExitUsage = 2;
 
 int main(int argc, char** argv) {
   using namespace tminus::agent;
+  tminus::net::DisableMutexDeadlockDetection();
   CLI::App app{
       "tminus-agent: runs the steps a tminus coordinator dispatches to this host.\n"
       "It dials out to the coordinator (no inbound port), keeps one stream open, and runs\n"

@@ -25,6 +25,7 @@
 #include "engine/executors/local_executor.h"
 #include "engine/executors/loop_scheduler.h"
 #include "engine/executors/unique_fd.h"
+#include "net/link_args.h"
 #include "net/tls.h"
 
 #ifndef TMINUS_VERSION
@@ -122,11 +123,7 @@ class SignalWatcher {
 AgentLink::ChannelFactory MakeChannelFactory(
     std::string address, std::shared_ptr<grpc::ChannelCredentials> credentials) {
   return [address = std::move(address), credentials = std::move(credentials)] {
-    grpc::ChannelArguments args;
-    // A private subchannel: a new channel must not inherit a shared one's reconnect backoff.
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-    return grpc::CreateCustomChannel(address, credentials, args);
+    return grpc::CreateCustomChannel(address, credentials, net::AgentChannelArguments());
   };
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/agent_runbook_gen.h"
+#include "net/link_args.h"
 #include "tminus/v1/agent.grpc.pb.h"
 
 namespace tminus::bench {
@@ -46,11 +47,9 @@ class FleetAgent : public grpc::ClientBidiReactor<v1::AgentMessage, v1::Coordina
   FleetAgent(AgentFleet* fleet, int index, const std::string& address,
              std::shared_ptr<grpc::ChannelCredentials> credentials)
       : fleet_(fleet), id_(AgentId(index)), labels_(AgentLabels(index)) {
-    grpc::ChannelArguments args;
-    // Its own subchannel, hence its own TCP connection, as separate agent processes have.
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-    channel_ = grpc::CreateCustomChannel(address, std::move(credentials), args);
+    // The real agent's channel arguments, among them its own subchannel, hence its own TCP
+    // connection, as separate agent processes have.
+    channel_ = grpc::CreateCustomChannel(address, std::move(credentials), net::AgentChannelArguments());
     stub_ = v1::AgentLink::NewStub(channel_);
   }
 

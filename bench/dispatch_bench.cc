@@ -45,6 +45,7 @@
 #include "engine/loader/runbook_loader.h"
 #include "engine/validate/validator.h"
 #include "net/certs.h"
+#include "net/link_args.h"
 
 namespace tminus::bench {
 namespace {
@@ -304,6 +305,7 @@ int Main(int argc, char** argv) {
 }  // namespace tminus::bench
 
 int main(int argc, char** argv) {
+  tminus::net::DisableMutexDeadlockDetection();
   if (argc > 1 && std::string(argv[1]) == "--far-side") {
     return tminus::bench::FarSideMain(argc - 2, argv + 2);
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "echo.grpc.pb.h"  // generated from bench/echo.proto
 #include "engine/executors/local_executor.h"
+#include "net/link_args.h"
 
 namespace tminus::bench {
 
@@ -87,6 +88,7 @@ absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(
   std::unique_ptr<EchoServer> server(new EchoServer());
   server->service_ = std::make_unique<Service>(server.get());
   grpc::ServerBuilder builder;
+  net::ConfigureAgentLinkServer(builder);  // as the coordinator's server
   builder.AddListeningPort("127.0.0.1:0", std::move(credentials), &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
@@ -185,12 +187,9 @@ size_t EchoServer::ReplySize(size_t payload) {
 
 grpc::Status RunEchoFarSide(const std::string& address,
                             std::shared_ptr<grpc::ChannelCredentials> credentials) {
-  // The agent's channel arguments (agent/run_agent.cc), so both links dial alike.
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // The agent's channel arguments, so both links dial alike.
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(address, std::move(credentials), args);
+      grpc::CreateCustomChannel(address, std::move(credentials), net::AgentChannelArguments());
   std::unique_ptr<EchoLink::Stub> stub = EchoLink::NewStub(channel);
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientReaderWriter<Reply, Ping>> stream = stub->Connect(&context);

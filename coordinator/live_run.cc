@@ -21,6 +21,7 @@
 #include "engine/executors/loop_scheduler.h"
 #include "engine/journal/journal.h"
 #include "engine/model/scenario.h"
+#include "net/link_args.h"
 
 namespace tminus {
 namespace {
@@ -274,6 +275,7 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
     hub->SetListener(agents.get());
 
     grpc::ServerBuilder builder;
+    net::ConfigureAgentLinkServer(builder);
     int port = 0;
     std::shared_ptr<grpc::ServerCredentials> credentials =
         config.credentials ? config.credentials : grpc::InsecureServerCredentials();

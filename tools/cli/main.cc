@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "net/link_args.h"
 #include "tools/cli/audit_command.h"
 #include "tools/cli/certs_command.h"
 #include "tools/cli/commands.h"
@@ -15,6 +16,7 @@
 
 int main(int argc, char** argv) {
   using namespace tminus::cli;
+  tminus::net::DisableMutexDeadlockDetection();
   CLI::App app{"tminus: cutover runbooks, planned, rehearsed and run"};
   app.set_version_flag("--version", "tminus 0.1.0");
   app.require_subcommand(1);

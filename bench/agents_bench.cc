@@ -222,6 +222,19 @@ int Main(int argc, char** argv) {
                 agents, live_rate, steps, live.span.seconds());
     std::printf("  live / simulated                             %10.2fx\n", live_rate / simulated_rate);
     std::printf("  target >= %.0f steps/s: %s\n", kTargetStepsPerSecond, rate_ok ? "PASS" : "FAIL");
+    // What each side cost in processor time, independent of how much of the machine it
+    // got: the coordinator's time per step bounds the rate one processor of its own gives.
+    if (live.coordinator_cpu_seconds > 0) {
+      const double per_step_us = live.coordinator_cpu_seconds * 1e6 / steps;
+      std::printf("  coordinator processor time                   %10.0f us/step  (%.2f s; one "
+                  "processor of its own: %.0f steps/s)\n",
+                  per_step_us, live.coordinator_cpu_seconds, 1e6 / per_step_us);
+    }
+    if (live.fleet_cpu_seconds > 0) {
+      std::printf("  load generator processor time                %10.0f us/step  (%.2f s, the %d "
+                  "agents' side)\n",
+                  live.fleet_cpu_seconds * 1e6 / steps, live.fleet_cpu_seconds, agents);
+    }
     std::printf(
         "  agents answered %lld dispatches; %lld results acknowledged, %lld not (yet) when the "
         "coordinator stopped; heartbeats %lld sent, %lld received\n",

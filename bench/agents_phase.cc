@@ -1,5 +1,7 @@
 #include "bench/agents_phase.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -42,6 +44,13 @@ int PortIn(const std::string& line) {
 }
 
 }  // namespace
+
+double SelfCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
 
 int64_t ResidentKb(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -96,12 +105,18 @@ LiveResult RunLivePhase(const LiveSetup& setup) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   result.rss_connected_kb = ResidentKb(coordinator.pid());
 
+  const double coordinator_cpu_before = coordinator.CpuSeconds();
+  const double fleet_cpu_before = SelfCpuSeconds();
   // The one more agent the coordinator waits for; no target selects it.
   if (absl::Status started = fleet.Connect(setup.agents, 1, std::chrono::seconds(60)); !started.ok()) {
     return fail("connecting the last agent: " + std::string(started.message()));
   }
   const std::optional<int> exit_code = coordinator.Wait(std::chrono::seconds(600));
   result.counts = fleet.counts();
+  result.fleet_cpu_seconds = SelfCpuSeconds() - fleet_cpu_before;
+  if (coordinator_cpu_before >= 0 && coordinator.CpuSeconds() >= 0) {
+    result.coordinator_cpu_seconds = coordinator.CpuSeconds() - coordinator_cpu_before;
+  }
   fleet.Stop();
   if (!exit_code) return fail("the run did not end within 600s");
   result.span = ReadRunSpan(setup.journal_dir + "/run.db");

@@ -29,6 +29,10 @@ struct LiveResult {
   int64_t rss_connected_kb = 0;  // every agent connected, nothing running
   double connect_seconds = 0;    // dialling the whole fleet until each was welcomed
   RunSpan span;                  // from the run's journal
+  // Processor time from the moment the run could start to the coordinator's exit: the
+  // coordinator's, and this process's (the fleet's), in seconds.
+  double coordinator_cpu_seconds = -1;
+  double fleet_cpu_seconds = -1;
   FleetCounts counts;
 };
 

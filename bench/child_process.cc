@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -54,6 +57,23 @@ bool ChildProcess::Start(const std::vector<std::string>& argv, const std::string
   return true;
 }
 
+double ChildProcess::CpuSeconds() const {
+  if (status_) return cpu_seconds_;
+  if (pid_ < 0) return -1;
+  // Fields 14 and 15 of /proc/PID/stat, after the parenthesised command name.
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::atof(field.c_str());
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 bool ChildProcess::running() {
   if (pid_ < 0 || status_) return false;
   return !Wait(std::chrono::milliseconds(0)).has_value();
@@ -65,8 +85,11 @@ std::optional<int> ChildProcess::Wait(std::chrono::milliseconds bound) {
   const auto deadline = std::chrono::steady_clock::now() + bound;
   while (true) {
     int status = 0;
-    const pid_t got = waitpid(pid_, &status, WNOHANG);
+    rusage usage{};
+    const pid_t got = wait4(pid_, &status, WNOHANG, &usage);
     if (got == pid_) {
+      cpu_seconds_ = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
       status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       return status_;
     }

@@ -29,6 +29,9 @@ class ChildProcess {
   // Waits at most `bound` for the child to exit; its exit status (128 + signal when it was
   // killed), or nothing when it still runs.
   std::optional<int> Wait(std::chrono::milliseconds bound);
+  // The processor time (user + system) the child used in all, in seconds, once it has
+  // exited and been reaped; until then the time used so far (from /proc), or -1.
+  double CpuSeconds() const;
   // SIGTERM, then SIGKILL after `grace`; reaps it. Does nothing once it has exited.
   void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
   // The last `max_bytes` of its output, for error messages.
@@ -37,6 +40,7 @@ class ChildProcess {
  private:
   pid_t pid_ = -1;
   std::optional<int> status_;
+  double cpu_seconds_ = -1;  // from wait4, once reaped
   std::string log_path_;
 };
 

@@ -118,6 +118,36 @@ steps:
         self.assertIn("web-1", check[0]["payload"]["error"])
         self.assertNotIn("web-0", check[0]["payload"]["error"])
 
+    def test_every_result_is_acknowledged_before_the_coordinator_stops(self):
+        # The last step's result ends the run; its acknowledgement must still reach the
+        # agent, which otherwise keeps the result (on disk, across its restarts).
+        port = free_port()
+        runbook = self.rig.write("acks.yaml", """runbook: 1
+name: acks
+roles: {ops: [olu]}
+targets:
+  box: {agents: {role: box}}
+defaults: {duration: 1m, timeout: 30s}
+steps:
+  - {id: first, type: task, run: {on: box, command: ["true"]}}
+  - {id: last, type: task, needs: [first], run: {on: box, command: ["true"]}}
+""")
+        state = self.rig.path("box-state")
+        agent = self.rig.agent("box-0", port, {"role": "box"}, extra=["--state-dir", state])
+        journal = self.rig.path("acks.db")
+        coord = self.rig.coordinator(["run", runbook, "--journal", journal, "--listen",
+                                      f"127.0.0.1:{port}", "--insecure", "--agent-wait", "60s"])
+        self.assertEqual(coord.wait(timeout=60), 0, coord.output())
+        attempts = os.path.join(state, "attempts")
+        deadline = time.time() + 10
+        while os.listdir(attempts) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(os.listdir(attempts), [], agent.output())
+        with open(os.path.join(state, "acknowledged")) as f:
+            acknowledged = f.read()
+        self.assertIn("last", acknowledged)
+        self.assertIn("first", acknowledged)
+
     def test_a_step_with_no_matching_agent_waits_visibly_and_fails_at_its_timeout(self):
         port = free_port()
         runbook = self.rig.write("nobody.yaml", """runbook: 1

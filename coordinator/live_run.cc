@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "coordinator/agent_executor.h"
 #include "coordinator/agent_hub.h"
+#include "control/control_service.h"
+#include "control/status_report.h"
 #include "coordinator/rehearsal_executor.h"
 #include "engine/exec/journal_sink.h"
 #include "engine/exec/simulated_executor.h"
@@ -21,6 +23,7 @@
 #include "engine/executors/loop_scheduler.h"
 #include "engine/journal/journal.h"
 #include "engine/model/scenario.h"
+#include "engine/plan/planner.h"
 #include "net/link_args.h"
 
 namespace tminus {
@@ -290,6 +293,61 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
     if (config.on_listening) config.on_listening(port);
   }
 
+  // The control API: its calls reach the engine on the strand, once it exists.
+  std::optional<Plan> plan;
+  if (absl::StatusOr<Plan> planned = MakePlan(runbook, *config.graph); planned.ok()) plan = *planned;
+  std::unique_ptr<control::ControlService> control_service;
+  std::unique_ptr<grpc::Server> control_server;
+  if (!config.control_listen.empty()) {
+    control::ControlOptions control_options;
+    control_options.operators = config.operators;
+    control_options.strand = &scheduler;
+    control_options.engine = [&engine_ptr] { return engine_ptr; };
+    control_options.status = [&] {
+      control::StatusInputs in;
+      in.runbook = &runbook;
+      in.graph = config.graph;
+      in.plan = plan ? &*plan : nullptr;
+      in.state = &engine_ptr->state();
+      in.run_id = run_id;
+      in.now = scheduler.Now();
+      in.agents_connected = hub ? static_cast<int>(hub->ConnectedCount()) : 0;
+      return control::BuildStatus(in);
+    };
+    control_options.agents = [&hub] {
+      v1::AgentsReply reply;
+      if (!hub) return reply;
+      for (const AgentInfo& info : hub->Connected()) {
+        v1::Agent* a = reply.add_agents();
+        a->set_id(info.id);
+        a->mutable_labels()->insert(info.labels.begin(), info.labels.end());
+        a->set_version(info.version);
+        a->set_peer(info.peer);
+        a->set_connected_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     info.connected_at.time_since_epoch())
+                                     .count());
+      }
+      return reply;
+    };
+    control_options.log = config.log;
+    control_service = std::make_unique<control::ControlService>(std::move(control_options));
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(config.control_listen,
+                             config.control_credentials ? config.control_credentials
+                                                        : grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(control_service.get());
+    control_server = builder.BuildAndStart();
+    if (control_server == nullptr || port == 0) {
+      if (hub) hub->Shutdown();
+      if (server) server->Shutdown(std::chrono::system_clock::now());
+      return absl::UnavailableError(absl::StrCat("cannot listen for operators on ", config.control_listen,
+                                                 " (is the address valid and the port free?)"));
+    }
+    if (config.on_control_listening) config.on_control_listening(port);
+  }
+
   LocalExecutor local;
   Scenario empty_scenario;
   SimulatedExecutor simulated(runbook, *config.graph, empty_scenario, &scheduler);
@@ -310,6 +368,7 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
   options.runbook_sha256 = Sha256Hex(config.runbook_text);
   options.run_id = run_id;
   options.secrets = config.secrets;
+  if (config.operators != nullptr) options.extra_roles = config.operators->RolesByPerson();
   RunEngine engine(
       runbook, *config.graph, options, &scheduler,
       [&](const std::string& target) -> Executor* {
@@ -363,7 +422,10 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
 
   if (hub) hub->Shutdown();
   if (server) server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // Calls still posted to the strand never run: the shutdown cancels them.
   engine_ptr = nullptr;
+  if (control_service) control_service->Stop();
+  if (control_server) control_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   return outcome;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "control/operators.h"
 #include "engine/exec/run_engine.h"
 #include "engine/exec/run_event.h"
 #include "engine/model/runbook.h"
@@ -57,6 +58,15 @@ struct LiveRunConfig {
   std::chrono::seconds auto_signoff_after{2};
 
   std::map<std::string, std::string> secrets;
+
+  // The control API for operators ("" to serve none). Needs `operators`: every call must
+  // carry one of their tokens. Their roles add to the runbook's for sign-offs and gates.
+  std::string control_listen;
+  std::shared_ptr<grpc::ServerCredentials> control_credentials;
+  const control::Operators* operators = nullptr;
+  // Called once the control API listens, with the port it bound.
+  std::function<void(int port)> on_control_listening;
+
   // Told about every event (printing, dashboards).
   std::vector<RunObserver*> observers;
   // The coordinator's own notes for people (agents connecting, waits), one line each.

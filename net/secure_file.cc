@@ -176,6 +176,18 @@ absl::Status WriteNewFile(const std::string& path_arg, const std::string& conten
   return SyncDirectory(ParentOf(path));
 }
 
+absl::Status ReplaceFile(const std::string& path_arg, const std::string& content, mode_t mode) {
+  const std::string path = WithoutTrailingSlash(path_arg);
+  const std::string temporary = TemporaryName(path);
+  if (absl::Status s = CreateSynced(temporary, content, mode, path); !s.ok()) return s;
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temporary.c_str());
+    return absl::InternalError(absl::StrCat(path, ": cannot replace: ", ErrnoText(error)));
+  }
+  return SyncDirectory(ParentOf(path));
+}
+
 absl::Status EnsurePrivateDirectory(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) == 0) return SyncDirectory(ParentOf(path));
   const int error = errno;

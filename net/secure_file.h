@@ -25,6 +25,10 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path);
 // naming `path` when it exists; INTERNAL naming the file for any other failure.
 absl::Status WriteNewFile(const std::string& path, const std::string& content, mode_t mode);
 
+// Writes `path` whole, replacing what it held, the same way (temporary file, fsync, rename,
+// fsync of the folder): a crash leaves the old content or the new, never a mix.
+absl::Status ReplaceFile(const std::string& path, const std::string& content, mode_t mode);
+
 // Creates the folder `path` (mode 0700) if it is missing. FAILED_PRECONDITION when it exists
 // as something other than a folder.
 absl::Status EnsurePrivateDirectory(const std::string& path);

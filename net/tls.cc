@@ -68,6 +68,19 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> AgentCredentials(const
   return credentials;
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> OperatorCredentials(const std::string& dir) {
+  const std::string ca_file = dir + "/ca.crt";
+  TM_ASSIGN_OR_RETURN(std::string ca_pem, ReadSmallFile(ca_file));
+  TM_ASSIGN_OR_RETURN(std::vector<CertPtr> certs, ParseCertificates(ca_pem, ca_file));
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ca_pem;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(options);
+  if (credentials == nullptr) {
+    return absl::InternalError(absl::StrCat(ca_file, ": gRPC refused the CA file"));
+  }
+  return credentials;
+}
+
 absl::StatusOr<std::string> CertificateCommonName(const std::string& pem_file) {
   TM_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(pem_file));
   TM_ASSIGN_OR_RETURN(std::vector<CertPtr> certs, ParseCertificates(pem, pem_file));

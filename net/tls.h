@@ -39,6 +39,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CoordinatorCredentials(
 // name the host the agent dials (a subjectAltName DNS or IP entry).
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> AgentCredentials(const std::string& dir);
 
+// Channel credentials for an operator's tool (the CLI talking to the control API): only the
+// CA the coordinator's certificate must chain to, DIR/ca.crt; the operator is identified
+// by an API token, not a certificate.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> OperatorCredentials(const std::string& dir);
+
 // The subject common name of the first certificate in `pem_file` (an agent's default id).
 // Fails naming the file when it cannot be read, holds no certificate, or the common name is
 // missing or empty.

@@ -46,6 +46,9 @@ struct RunOptions {
   bool sync_decisions = true;
   // Resolved secret values by name (absent in simulation: "***" is substituted).
   std::map<std::string, std::string> secrets;
+  // Roles given to people outside the runbook (the coordinator's operators file), person
+  // -> roles: a person may sign off or approve for these too.
+  std::map<std::string, std::vector<std::string>> extra_roles;
 };
 
 // How a run is taken over from its journal after a coordinator restart.

@@ -17,6 +17,11 @@ absl::Status RunEngine::Reject(const std::string& actor, const std::string& comm
 
 bool RunEngine::Eligible(const std::string& person, const SourcedString& entry) const {
   if (entry.value == person) return true;
+  auto extra = options_.extra_roles.find(person);
+  if (extra != options_.extra_roles.end() &&
+      std::find(extra->second.begin(), extra->second.end(), entry.value) != extra->second.end()) {
+    return true;
+  }
   const Role* role = runbook_.FindRole(entry.value);
   if (role == nullptr) return false;
   for (const SourcedString& p : role->people) {

@@ -148,9 +148,14 @@ class LiveRig:
         self.procs.append(p)
         return p
 
-    def run_tminus(self, args, timeout=60):
+    def run_tminus(self, args, timeout=60, token=None):
+        """Runs `tminus ARGS` to completion; `token` goes in TMINUS_TOKEN."""
+        env = dict(os.environ)
+        env.pop("TMINUS_TOKEN", None)
+        if token is not None:
+            env["TMINUS_TOKEN"] = token
         r = subprocess.run([self.tminus] + args, cwd=self.dir, capture_output=True, text=True,
-                           timeout=timeout)
+                           timeout=timeout, env=env)
         return r
 
     def journal(self, path):

@@ -2,9 +2,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <mutex>
 #include <sstream>
 
+#include "control/operators.h"
 #include "coordinator/live_run.h"
 #include "engine/exec/action_builder.h"
 #include "engine/exec/resume.h"
@@ -23,6 +25,7 @@ namespace tminus::cli {
 namespace {
 
 constexpr const char* kDefaultListen = "127.0.0.1:7441";
+constexpr const char* kDefaultControl = "127.0.0.1:7442";
 
 // Prints the run as it happens: one line per event worth a line, the coordinator's notes,
 // and the last lines of a failed attempt's output. Called from the engine's strand and
@@ -162,6 +165,62 @@ bool SetUpAgentService(const Runbook& rb, const CoordinatorArgs& args, const cha
   return true;
 }
 
+// Fills the control-API part of `config` from --operators and --control. False (after
+// saying why) for a setup that is unsafe or cannot work.
+bool SetUpControl(const CoordinatorArgs& args, const char* command, const Output& io,
+                  LiveRunConfig* config, control::Operators* operators) {
+  if (!args.operators) {
+    if (args.control) {
+      io.err << "tminus " << command << ": --control needs --operators FILE: every control call "
+             << "is authenticated against it\n";
+      return false;
+    }
+    return true;
+  }
+  absl::StatusOr<control::Operators> loaded = control::Operators::Load(*args.operators);
+  if (!loaded.ok()) {
+    io.err << "tminus " << command << ": " << loaded.status().message() << "\n";
+    return false;
+  }
+  if (loaded->all().empty()) {
+    io.err << "tminus " << command << ": " << *args.operators
+           << " lists no operator; add one with 'tminus operators add USER --role ROLE'\n";
+    return false;
+  }
+  *operators = std::move(*loaded);
+  config->operators = operators;
+  config->control_listen = args.control.value_or(kDefaultControl);
+  if (args.insecure) {
+    if (!net::IsLoopbackAddress(config->control_listen)) {
+      io.err << "tminus " << command << ": --insecure is refused on " << config->control_listen
+             << ": the control API is plaintext on a loopback address only\n";
+      return false;
+    }
+    config->control_credentials = grpc::InsecureServerCredentials();
+    return true;
+  }
+  if (!args.tls_dir) {
+    io.err << "tminus " << command << ": the control API is served over TLS: pass --tls-dir DIR "
+           << "(its coordinator.crt and .key), or --insecure on a loopback address for a local test\n";
+    return false;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = net::CoordinatorCredentials(*args.tls_dir);
+  if (!creds.ok()) {
+    io.err << "tminus " << command << ": " << creds.status().message() << "\n";
+    return false;
+  }
+  config->control_credentials = *creds;
+  return true;
+}
+
+std::function<void(int)> NoteControl(const LiveRunConfig& config, LivePrinter& printer) {
+  return [&config, &printer](int port) {
+    printer.Note("operators' control API at " +
+                 config.control_listen.substr(0, config.control_listen.rfind(':') + 1) +
+                 std::to_string(port) + " (" + std::to_string(config.operators->all().size()) + " operators)");
+  };
+}
+
 int Finish(const LiveRunConfig& config, const absl::StatusOr<LiveRunOutcome>& outcome,
            const char* command, const Output& io) {
   if (!outcome.ok()) {
@@ -227,6 +286,8 @@ int RunRun(const RunArgs& args, const Output& io) {
   const EngineTime now(SystemWallMs());
   if (plan->t0_unix) config.t0 = EngineTime(*plan->t0_unix * 1000);
   if (!SetUpAgentService(c.runbook, args.coordinator, "run", io, &config)) return kExitUsage;
+  control::Operators operators;
+  if (!SetUpControl(args.coordinator, "run", io, &config, &operators)) return kExitUsage;
 
   const Clock clock{config.t0.value_or(now), true, plan->utc_offset_minutes};
   LivePrinter printer(c.runbook, clock, io);
@@ -236,14 +297,16 @@ int RunRun(const RunArgs& args, const Output& io) {
     printer.Note("agents connect to " + config.listen.substr(0, config.listen.rfind(':') + 1) +
                  std::to_string(port) + (config.require_certificate ? " (mutual TLS)" : " (plaintext)"));
   };
+  config.on_control_listening = NoteControl(config, printer);
   Style style;
   style.color = io.color_out;
   io.out << style.Bold(std::string(args.rehearsal ? "Rehearsal" : "Run") + " of " + c.runbook.name.value)
          << ", journal " << args.journal
          << (config.auto_signoff ? "; sign-offs and gates are AUTOMATIC (demo)" : "") << "\n";
-  if (!config.auto_signoff && HasManualWork(c.runbook)) {
-    printer.Note("manual steps and gates with approvers wait for people; this coordinator has no "
-                 "operator interface yet, so use --auto-signoff only to demonstrate");
+  if (!config.auto_signoff && HasManualWork(c.runbook) && config.operators == nullptr) {
+    printer.Note("manual steps and gates with approvers wait for people, who sign off and decide "
+                 "through the control API: start the run with --operators FILE (see 'tminus "
+                 "operators add')");
   }
   return Finish(config, RunLive(config), "run", io);
 }
@@ -271,6 +334,8 @@ int RunResume(const ResumeArgs& args, const Output& io) {
   config.secrets = *secrets;
   config.auto_signoff = args.coordinator.auto_signoff;
   if (!SetUpAgentService(input->runbook, args.coordinator, "resume", io, &config)) return kExitUsage;
+  control::Operators operators;
+  if (!SetUpControl(args.coordinator, "resume", io, &config, &operators)) return kExitUsage;
 
   PlanOptions plan_options;
   absl::StatusOr<Plan> plan = MakePlan(input->runbook, input->graph, plan_options);
@@ -282,6 +347,7 @@ int RunResume(const ResumeArgs& args, const Output& io) {
     printer.Note("agents connect to " + config.listen.substr(0, config.listen.rfind(':') + 1) +
                  std::to_string(port) + (config.require_certificate ? " (mutual TLS)" : " (plaintext)"));
   };
+  config.on_control_listening = NoteControl(config, printer);
   Style style;
   style.color = io.color_out;
   io.out << style.Bold("Resuming " + input->runbook.name.value) << " from " << args.journal << " ("

@@ -18,6 +18,10 @@ struct CoordinatorArgs {
   std::string recover_grace = "15s";
   int wait_agents = 0;
   std::string agent_wait = "10s";
+  // The control API for operators: the operators file, and where to serve it (default
+  // 127.0.0.1:7442 when an operators file is given).
+  std::optional<std::string> operators;
+  std::optional<std::string> control;
 };
 
 struct RunArgs {

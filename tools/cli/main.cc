@@ -9,8 +9,10 @@
 #include "tools/cli/audit_command.h"
 #include "tools/cli/certs_command.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/control_command.h"
 #ifdef TMINUS_LIVE
 #include "tools/cli/live_command.h"
+#include "tools/cli/operators_command.h"
 #endif
 #include "tools/cli/terminal.h"
 
@@ -63,6 +65,10 @@ int main(int argc, char** argv) {
     cmd->add_option("--agent-wait", c.agent_wait,
                     "Before starting, how long to wait for agents: every agent target needs one, and "
                     "--wait-agents in all (default 10s)");
+    cmd->add_option("--operators", c.operators,
+                    "Serve the control API to the operators in this file (see 'tminus operators add')");
+    cmd->add_option("--control", c.control,
+                    "Address of the control API (default 127.0.0.1:7442 with --operators)");
     cmd->add_option("--recover-grace", c.recover_grace,
                     "After a restart, how long agents have to report the attempts they still hold "
                     "(default 15s)");
@@ -95,6 +101,29 @@ int main(int argc, char** argv) {
   CLI::App* export_cmd = audit_cmd->add_subcommand("export", "Write the journal as JSON Lines or CSV");
   export_cmd->add_option("JOURNAL", export_args.journal, "Journal file")->required();
   export_cmd->add_option("--format", export_args.format, "jsonl or csv")->required();
+
+#ifdef TMINUS_LIVE
+  ControlCommands control;
+  AddControlCommands(app, control);
+  OperatorsArgs operators;
+  CLI::App* operators_cmd =
+      app.add_subcommand("operators", "Who may use the control API: names, roles and API tokens");
+  operators_cmd->require_subcommand(1);
+  operators_cmd->add_option("--file", operators.file, "The operators file (default operators.json)");
+  CLI::App* operators_add = operators_cmd->add_subcommand("add", "Add an operator; prints their new token once");
+  operators_add->add_option("USER", operators.user, "The person's name, as the runbook's roles list it")->required();
+  operators_add->add_option("--role", operators.roles, "A role they hold (repeat for more)")
+      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  CLI::App* operators_rotate =
+      operators_cmd->add_subcommand("rotate", "Issue a new token for an operator (the old one stops working)");
+  operators_rotate->add_option("USER", operators.user, "The operator")->required();
+  CLI::App* operators_remove = operators_cmd->add_subcommand("remove", "Remove an operator");
+  operators_remove->add_option("USER", operators.user, "The operator")->required();
+  CLI::App* operators_list = operators_cmd->add_subcommand("list", "List the operators and their roles");
+  for (CLI::App* sub : {operators_add, operators_rotate, operators_remove, operators_list}) {
+    sub->add_option("--file", operators.file, "The operators file (default operators.json)");
+  }
+#endif
 
 #ifdef TMINUS_CERTS
   CLI::App* certs_cmd = app.add_subcommand("certs", "Make the CA and certificates for mutual TLS");
@@ -131,6 +160,11 @@ int main(int argc, char** argv) {
 #ifdef TMINUS_LIVE
   if (*run_cmd) return RunRun(run, io);
   if (*resume_cmd) return RunResume(resume, io);
+  if (std::optional<int> code = RunControlCommand(control, io)) return *code;
+  if (*operators_add) return RunOperatorsAdd(operators, io);
+  if (*operators_rotate) return RunOperatorsRotate(operators, io);
+  if (*operators_remove) return RunOperatorsRemove(operators, io);
+  if (*operators_list) return RunOperatorsList(operators, io);
 #endif
   if (*verify_cmd) return RunAuditVerify(verify, io);
   if (*export_cmd) return RunAuditExport(export_args, io);

@@ -8,7 +8,7 @@ packages=(
   libboost-dev libssh-dev libyaml-cpp-dev libgrpc++-dev libprotobuf-dev protobuf-compiler
   protobuf-compiler-grpc libsqlite3-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev openssh-server openssh-client sqlite3
-  python3 python3-jsonschema python3-yaml
+  python3 python3-jsonschema python3-yaml python3-grpcio python3-protobuf
 )
 
 missing=()

@@ -1,15 +1,141 @@
 #include "control/control_service.h"
 
+#include <atomic>
+#include <deque>
+#include <optional>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 
 namespace tminus::control {
 
+// One Watch stream: events queue here and are written one at a time. Reference-counted so
+// Publish can reach it without holding the service's lock across a gRPC call.
+class ControlService::Watcher : public grpc::ServerWriteReactor<v1::Event> {
+ public:
+  static constexpr size_t kMaxQueued = 10000;
+
+  explicit Watcher(ControlService* service) : service_(service) {}
+
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  void Push(const v1::Event& event) {
+    const v1::Event* start = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (ending_) return;
+      if (queue_.size() >= kMaxQueued) {
+        ending_ = true;
+        queue_.clear();  // what is being written stays valid until its OnWriteDone
+        finish_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "this watcher fell more than 10000 events behind; watch again");
+        if (writing_) return;
+      } else {
+        queue_.push_back(event);
+        if (!writing_) {
+          writing_ = true;
+          start = &queue_.front();
+        }
+      }
+    }
+    if (start != nullptr) {
+      StartWrite(start);
+    } else {
+      FinishNow();
+    }
+  }
+
+  // Ends the stream with `status` once what is queued is written.
+  void End(grpc::Status status) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (ending_) return;
+      ending_ = true;
+      finish_ = std::move(status);
+      if (writing_) return;
+    }
+    FinishNow();
+  }
+
+  void OnWriteDone(bool ok) override {
+    const v1::Event* next = nullptr;
+    bool finish = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!queue_.empty()) queue_.pop_front();
+      writing_ = false;
+      if (!ok) {
+        queue_.clear();
+        if (!ending_) {
+          ending_ = true;
+          finish_ = grpc::Status::OK;
+        }
+      }
+      if (!queue_.empty()) {
+        writing_ = true;
+        next = &queue_.front();
+      } else {
+        finish = ending_;
+      }
+    }
+    if (next != nullptr) {
+      StartWrite(next);
+    } else if (finish) {
+      FinishNow();
+    }
+  }
+
+  void OnCancel() override { End(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher left")); }
+
+  void OnDone() override {
+    {
+      std::lock_guard<std::mutex> lock(service_->mutex_);
+      service_->watchers_.erase(this);
+      service_->watching_.store(!service_->watchers_.empty());
+    }
+    Unref();
+  }
+
+ private:
+  void FinishNow() {
+    grpc::Status status;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (finished_ || !finish_) return;
+      finished_ = true;
+      status = *finish_;
+    }
+    Finish(status);
+  }
+
+  ControlService* const service_;
+  std::atomic<int> refs_{1};
+  std::mutex mutex_;
+  std::deque<v1::Event> queue_;  // front is being written while writing_
+  bool writing_ = false;
+  bool ending_ = false;
+  bool finished_ = false;
+  std::optional<grpc::Status> finish_;
+};
+
 void ControlService::Stop() {
   std::set<grpc::ServerUnaryReactor*> waiting;
+  std::vector<Watcher*> watchers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopped_ = true;
     waiting.swap(waiting_);
+    for (Watcher* w : watchers_) {
+      w->Ref();
+      watchers.push_back(w);
+    }
+  }
+  for (Watcher* w : watchers) {
+    w->End(grpc::Status::OK);
+    w->Unref();
   }
   for (grpc::ServerUnaryReactor* reactor : waiting) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -39,8 +165,7 @@ void ControlService::Log(const std::string& line) const {
   if (options_.log) options_.log(line);
 }
 
-const Operator* ControlService::Authenticate(grpc::CallbackServerContext* context,
-                                             grpc::ServerUnaryReactor* reactor, const char* call) {
+const Operator* ControlService::Caller(grpc::CallbackServerContext* context, const char* call) {
   std::string token;
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
@@ -49,11 +174,20 @@ const Operator* ControlService::Authenticate(grpc::CallbackServerContext* contex
   if (op == nullptr) {
     Log(absl::StrCat("refused a control call (", call, ") from ", context->peer(), ": ",
                      token.empty() ? "no API token" : "an unknown API token"));
-    reactor->Finish(grpc::Status(
-        grpc::StatusCode::UNAUTHENTICATED,
-        token.empty() ? "an API token is required (TMINUS_TOKEN or --token-file)"
-                      : "the API token is not one of this coordinator's operators"));
   }
+  return op;
+}
+
+grpc::Status ControlService::Unauthenticated() {
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                      "an API token of one of this coordinator's operators is required "
+                      "(TMINUS_TOKEN or --token-file)");
+}
+
+const Operator* ControlService::Authenticate(grpc::CallbackServerContext* context,
+                                             grpc::ServerUnaryReactor* reactor, const char* call) {
+  const Operator* op = Caller(context, call);
+  if (op == nullptr) reactor->Finish(Unauthenticated());
   return op;
 }
 
@@ -173,6 +307,44 @@ grpc::ServerUnaryReactor* ControlService::Rollback(grpc::CallbackServerContext* 
                  [reason = request->reason(), force = request->force()](RunEngine& e, const std::string& who) {
                    return e.Rollback(who, force, reason);
                  });
+}
+
+}  // namespace tminus::control
+
+namespace tminus::control {
+
+grpc::ServerWriteReactor<v1::Event>* ControlService::Watch(grpc::CallbackServerContext* context,
+                                                           const v1::WatchRequest*) {
+  auto* watcher = new Watcher(this);
+  if (Caller(context, "watch") == nullptr) {
+    watcher->End(Unauthenticated());
+    return watcher;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!stopped_) {
+      watchers_.insert(watcher);
+      watching_.store(true);
+      return watcher;
+    }
+  }
+  watcher->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the coordinator is stopping"));
+  return watcher;
+}
+
+void ControlService::Publish(const v1::Event& event) {
+  std::vector<Watcher*> watchers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (Watcher* w : watchers_) {
+      w->Ref();
+      watchers.push_back(w);
+    }
+  }
+  for (Watcher* w : watchers) {
+    w->Push(event);
+    w->Unref();
+  }
 }
 
 }  // namespace tminus::control

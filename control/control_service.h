@@ -4,6 +4,7 @@
 // never touch the engine and never wait on it.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -33,8 +34,8 @@ class ControlService : public v1::Control::CallbackService {
   explicit ControlService(ControlOptions options) : options_(std::move(options)) {}
 
   // Answers every call still waiting for the strand (which no longer runs) with
-  // UNAVAILABLE, and every later one at once. Call once the strand has stopped, before
-  // shutting the server down.
+  // UNAVAILABLE, and every later one at once; ends every Watch stream once what it was
+  // sent is written. Call once the strand has stopped, before shutting the server down.
   void Stop();
 
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context,
@@ -55,9 +56,21 @@ class ControlService : public v1::Control::CallbackService {
                                      const v1::RunCommand* request, v1::ActReply* reply) override;
   grpc::ServerUnaryReactor* Agents(grpc::CallbackServerContext* context,
                                    const v1::AgentsRequest* request, v1::AgentsReply* reply) override;
+  grpc::ServerWriteReactor<v1::Event>* Watch(grpc::CallbackServerContext* context,
+                                             const v1::WatchRequest* request) override;
+
+  // Sends `event` to every watcher (from the strand, as the engine records it).
+  void Publish(const v1::Event& event);
+  // Whether anyone watches (so events need encoding at all).
+  bool watching() const { return watching_.load(); }
+
+  class Watcher;  // one Watch stream (control_service.cc)
 
  private:
   using Act = std::function<absl::Status(RunEngine& engine, const std::string& person)>;
+  // The caller's operator, or null (the refusal logged with the peer's address).
+  const Operator* Caller(grpc::CallbackServerContext* context, const char* call);
+  static grpc::Status Unauthenticated();
   // The caller's operator, or null after finishing `reactor` with UNAUTHENTICATED.
   const Operator* Authenticate(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
                                const char* call);
@@ -74,6 +87,9 @@ class ControlService : public v1::Control::CallbackService {
   std::mutex mutex_;
   std::set<grpc::ServerUnaryReactor*> waiting_;  // posted to the strand, not yet answered
   bool stopped_ = false;
+  std::set<Watcher*> watchers_;
+  std::atomic<bool> watching_{false};
+  friend class Watcher;
 };
 
 }  // namespace tminus::control

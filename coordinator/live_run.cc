@@ -105,6 +105,33 @@ class RunWatcher : public RunObserver {
   std::function<bool()> settled_;
 };
 
+// Sends every event to the control API's watchers, encoded as the journal records it (but
+// for the runbook's text in run_started, which Status does not need either).
+class WatchPublisher : public RunObserver {
+ public:
+  WatchPublisher(control::ControlService* service, const Runbook& runbook)
+      : service_(service), runbook_(runbook) {}
+  void OnEvent(const RunEvent& event, const RunState&) override {
+    if (service_ == nullptr || !service_->watching()) return;
+    v1::Event out;
+    out.set_time_unix_ms(event.time.count());
+    out.set_type(EventTypeName(event.type));
+    out.set_actor(event.actor);
+    if (event.type == EventType::kRunStarted) {
+      RunEvent lean = event;
+      lean.runbook_text.clear();
+      out.set_payload_json(EncodePayload(lean, runbook_));
+    } else {
+      out.set_payload_json(EncodePayload(event, runbook_));
+    }
+    service_->Publish(out);
+  }
+
+ private:
+  control::ControlService* service_;
+  const Runbook& runbook_;
+};
+
 // SIGINT and SIGTERM stop the coordinator between two events. They are blocked in every
 // thread (the mask is set before any thread starts) and taken by this one.
 class SignalStop {
@@ -383,6 +410,8 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
   });
   for (RunObserver* o : config.observers) engine.AddObserver(o);
   engine.AddObserver(&watcher);
+  WatchPublisher publisher(control_service.get(), runbook);
+  engine.AddObserver(&publisher);
   Scenario auto_scenario = AutoSignoffScenario(runbook, config.auto_signoff_after);
   SimulatedOperator auto_people(&engine, auto_scenario, &scheduler, "automatic");
   if (config.auto_signoff) engine.AddObserver(&auto_people);

@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -75,6 +77,34 @@ class ControlClientTest(unittest.TestCase):
             self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
         self.assertIn("refused a control call (status)", coord.wait_for("refused a control call"))
 
+        with self.assertRaises(grpc.RpcError) as caught:
+            next(iter(stub.Watch(pb.WatchRequest(), timeout=10)))
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+        # A watcher sees every event from now on, and its stream ends when the run does.
+        seen = []
+        ended = []
+
+        def watch():
+            try:
+                for event in stub.Watch(pb.WatchRequest(), metadata=as_("kim"), timeout=60):
+                    seen.append(event)
+                ended.append("ok")
+            except grpc.RpcError as e:
+                ended.append(e.code())
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        # The stream is open once an act shows on it: a sign-off of no step, refused.
+        for _ in range(100):
+            probe = stub.SignOff(pb.SignOffRequest(step="no-such-step"), metadata=as_("kim"),
+                                 timeout=10)
+            self.assertFalse(probe.accepted)
+            self.assertIn("there is no step 'no-such-step'", probe.reason)
+            time.sleep(0.05)
+            if any(e.type == "rejected" for e in seen):
+                break
+        self.assertTrue(any(e.type == "rejected" for e in seen), "the watch stream saw nothing")
+
         status = stub.Status(pb.StatusRequest(), metadata=as_("kim"), timeout=10)
         self.assertEqual(status.name, "client-demo")
         self.assertEqual(status.steps_total, 3)
@@ -105,6 +135,15 @@ class ControlClientTest(unittest.TestCase):
         stopped = stub.Abort(pb.RunCommand(reason="end of test"), metadata=as_("olu"), timeout=10)
         self.assertTrue(stopped.accepted, stopped.reason)
         self.assertEqual(coord.wait(timeout=30), 3, coord.output())
+        watcher.join(timeout=20)
+        self.assertEqual(ended, ["ok"])
+        kinds = [(e.type, e.actor) for e in seen]
+        self.assertTrue(any(e.type == "rejected" and "needs ops" in e.payload_json for e in seen))
+        self.assertIn(("signoff", "olu"), kinds)
+        self.assertIn(("decision", "kim"), kinds)
+        self.assertEqual(seen[-1].type, "run_ended")
+        signoff = next(e for e in seen if e.type == "signoff")
+        self.assertIn('"step":"confirm"', signoff.payload_json)
         channel.close()
 
 

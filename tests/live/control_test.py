@@ -9,7 +9,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import LiveRig, free_port  # noqa: E402
+from harness import LiveRig, Process, free_port  # noqa: E402
 
 TMINUS, AGENT = sys.argv[1], sys.argv[2]
 del sys.argv[1:3]
@@ -147,6 +147,16 @@ class ControlTest(unittest.TestCase):
         # `finish` runs for a while after the gate, so the run still stands when the late
         # decision comes.
         coord = self.start(journal, finish='[sleep, "30"]')
+        # `tminus watch` follows the run; it is following once a refused act shows in it.
+        env = dict(os.environ, TMINUS_TOKEN=kim)
+        watch = Process([TMINUS, "watch", "--json", "--coordinator", f"127.0.0.1:{self.port}",
+                         "--insecure"], cwd=self.rig.dir, name="watch", env=env)
+        self.rig.procs.append(watch)
+        deadline = time.monotonic() + 20
+        while '"rejected"' not in watch.output():
+            self.assertEqual(self.ctl(kim, "signoff", "no-such-step").returncode, 1)
+            self.assertLess(time.monotonic(), deadline, "tminus watch showed nothing")
+            time.sleep(0.1)
         self.wait_state(olu, "confirm", "STEP_STATE_AWAITING_SIGNOFF")
         self.assertEqual(self.ctl(olu, "signoff", "confirm").returncode, 0)
         self.wait_state(kim, "go-live", "STEP_STATE_AWAITING_SIGNOFF")
@@ -157,8 +167,15 @@ class ControlTest(unittest.TestCase):
         abort = self.ctl(olu, "abort", "--reason", "end of test")
         self.assertEqual(abort.returncode, 0, abort.stderr)
         self.assertEqual(coord.wait(timeout=30), 3, coord.output())
-        rejected = [r for r in self.rig.journal(journal) if r["type"] == "rejected"]
+        rejected = [r for r in self.rig.journal(journal) if r["type"] == "rejected"
+                    and r["payload"].get("step") == "go-live"]
         self.assertEqual([r["actor"] for r in rejected], ["ana"])
+        # The watcher saw the acts as they happened, and stopped with the run.
+        self.assertEqual(watch.wait(timeout=20), 0, watch.output())
+        events = [json.loads(line) for line in watch.output().splitlines() if line.startswith("{")]
+        decisions = [(e["type"], e["actor"]) for e in events if e["type"] in ("decision", "operator")]
+        self.assertEqual(decisions, [("decision", "kim"), ("operator", "olu")], events)
+        self.assertEqual(events[-1]["type"], "run_ended")
 
 
 if __name__ == "__main__":

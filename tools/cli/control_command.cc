@@ -222,6 +222,8 @@ void AddControlCommands(CLI::App& app, ControlCommands& c) {
   c.rollback = common(app.add_subcommand("rollback", "Undo what the run did, in reverse order"));
   c.rollback->add_flag("--force", a.force, "Past a completed point of no return");
   c.rollback->add_option("--reason", a.reason, "Why")->required();
+  c.watch = common(app.add_subcommand("watch", "Follow the run's events as they are recorded, until it ends"));
+  c.watch->add_flag("--json", a.json, "One JSON object per line");
   c.agents = common(app.add_subcommand("agents", "The agents connected to the coordinator"));
   c.agents->add_flag("--json", a.json, "Machine-readable output");
   for (CLI::App* cmd : {c.signoff, c.decide, c.retry, c.skip, c.mark_done, c.abort, c.rollback}) {
@@ -231,7 +233,7 @@ void AddControlCommands(CLI::App& app, ControlCommands& c) {
 
 std::optional<int> RunControlCommand(const ControlCommands& c, const Output& io) {
   CLI::App* const all[] = {c.status, c.signoff, c.decide, c.retry, c.skip,
-                           c.mark_done, c.abort, c.rollback, c.agents};
+                           c.mark_done, c.abort, c.rollback, c.agents, c.watch};
   CLI::App* parsed = nullptr;
   for (CLI::App* cmd : all) {
     if (cmd != nullptr && cmd->parsed()) parsed = cmd;
@@ -245,6 +247,23 @@ std::optional<int> RunControlCommand(const ControlCommands& c, const Output& io)
   auto stub = v1::Control::NewStub(grpc::CreateChannel(a.coordinator, creds));
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + token);
+  if (parsed == c.watch) {
+    // No deadline: it follows the run to its end.
+    auto reader = stub->Watch(&context, v1::WatchRequest());
+    v1::Event event;
+    while (reader->Read(&event)) {
+      if (a.json) {
+        io.out << Json(event) << "\n";
+      } else {
+        io.out << Clock(event.time_unix_ms()) << "  " << event.type() << "  " << event.actor() << "  "
+               << event.payload_json() << "\n";
+      }
+      io.out.flush();
+    }
+    grpc::Status status = reader->Finish();
+    if (!status.ok()) return Failed(status, a, io);
+    return kExitOk;
+  }
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
 
   if (parsed == c.status) {

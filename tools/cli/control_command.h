@@ -1,6 +1,6 @@
 // The operators' commands that talk to a running coordinator's control API
 // (proto/tminus/v1/control.proto): status, signoff, decide, retry, skip, mark-done, abort,
-// rollback, agents. Identity comes from TMINUS_TOKEN or --token-file.
+// rollback, agents, watch. Identity comes from TMINUS_TOKEN or --token-file.
 //
 // Exit codes: 0 done (the act was accepted), 1 the coordinator refused the act (the
 // reason is printed), 2 usage, connection or authentication errors.
@@ -43,6 +43,7 @@ struct ControlCommands {
   CLI::App* abort = nullptr;
   CLI::App* rollback = nullptr;
   CLI::App* agents = nullptr;
+  CLI::App* watch = nullptr;
 };
 void AddControlCommands(CLI::App& app, ControlCommands& commands);
 std::optional<int> RunControlCommand(const ControlCommands& commands, const Output& io);

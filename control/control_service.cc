@@ -268,28 +268,28 @@ grpc::ServerUnaryReactor* ControlService::Decide(grpc::CallbackServerContext* co
                  });
 }
 
+grpc::ServerUnaryReactor* ControlService::StepAct(grpc::CallbackServerContext* context,
+                                                  const v1::StepCommand* request, v1::ActReply* reply,
+                                                  const char* call, const std::string& verb,
+                                                  StepMethod method) {
+  return Perform(context, reply, call, verb + " '" + request->step() + "'",
+                 [step = request->step(), reason = request->reason(), method](
+                     RunEngine& e, const std::string& who) { return (e.*method)(step, who, reason); });
+}
+
 grpc::ServerUnaryReactor* ControlService::Retry(grpc::CallbackServerContext* context,
                                                 const v1::StepCommand* request, v1::ActReply* reply) {
-  return Perform(context, reply, "retry", "retries '" + request->step() + "'",
-                 [step = request->step(), reason = request->reason()](RunEngine& e, const std::string& who) {
-                   return e.Retry(step, who, reason);
-                 });
+  return StepAct(context, request, reply, "retry", "retries", &RunEngine::Retry);
 }
 
 grpc::ServerUnaryReactor* ControlService::Skip(grpc::CallbackServerContext* context,
                                                const v1::StepCommand* request, v1::ActReply* reply) {
-  return Perform(context, reply, "skip", "skips '" + request->step() + "'",
-                 [step = request->step(), reason = request->reason()](RunEngine& e, const std::string& who) {
-                   return e.Skip(step, who, reason);
-                 });
+  return StepAct(context, request, reply, "skip", "skips", &RunEngine::Skip);
 }
 
 grpc::ServerUnaryReactor* ControlService::MarkDone(grpc::CallbackServerContext* context,
                                                    const v1::StepCommand* request, v1::ActReply* reply) {
-  return Perform(context, reply, "mark-done", "marks '" + request->step() + "' done",
-                 [step = request->step(), reason = request->reason()](RunEngine& e, const std::string& who) {
-                   return e.MarkDone(step, who, reason);
-                 });
+  return StepAct(context, request, reply, "mark-done", "marks done", &RunEngine::MarkDone);
 }
 
 grpc::ServerUnaryReactor* ControlService::Abort(grpc::CallbackServerContext* context,

@@ -77,6 +77,12 @@ class ControlService : public v1::Control::CallbackService {
   // Authenticates, then runs `act` on the strand as the caller and answers with its outcome.
   grpc::ServerUnaryReactor* Perform(grpc::CallbackServerContext* context, v1::ActReply* reply,
                                     const char* call, std::string what, Act act);
+  // Retry, Skip and MarkDone: the engine's method of that name on the request's step.
+  using StepMethod = absl::Status (RunEngine::*)(const std::string&, const std::string&,
+                                                 const std::string&);
+  grpc::ServerUnaryReactor* StepAct(grpc::CallbackServerContext* context,
+                                    const v1::StepCommand* request, v1::ActReply* reply,
+                                    const char* call, const std::string& verb, StepMethod method);
   void Log(const std::string& line) const;
   // Posts `task` to the strand for `reactor`; false (and the call answered) once stopped.
   bool Post(grpc::ServerUnaryReactor* reactor, std::function<void()> task);

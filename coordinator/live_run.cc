@@ -14,6 +14,8 @@
 #include "coordinator/agent_executor.h"
 #include "coordinator/agent_hub.h"
 #include "control/control_service.h"
+#include "control/http_server.h"
+#include "control/metrics.h"
 #include "control/status_report.h"
 #include "coordinator/rehearsal_executor.h"
 #include "engine/exec/journal_sink.h"
@@ -412,6 +414,35 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
   engine.AddObserver(&watcher);
   WatchPublisher publisher(control_service.get(), runbook);
   engine.AddObserver(&publisher);
+  control::RunMetrics metrics(runbook.steps.size(), [&hub]() -> int {
+    return hub ? static_cast<int>(hub->ConnectedCount()) : 0;
+  });
+  engine.AddObserver(&metrics);
+  sink.SetCommitObserver([&metrics](double seconds) { metrics.RecordCommit(seconds); });
+  std::unique_ptr<control::HttpServer> http;
+  if (!config.http_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<control::HttpServer>> started = control::HttpServer::Start(
+        config.http_listen, [&metrics](const std::string&, const std::string& target) {
+          control::HttpResponse r;
+          if (target == "/metrics") {
+            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+            r.body = metrics.Render();
+          } else {
+            r.status = 404;
+            r.body = "not found: this coordinator serves /metrics\n";
+          }
+          return r;
+        });
+    if (!started.ok()) {
+      if (control_service) control_service->Stop();
+      if (control_server) control_server->Shutdown(std::chrono::system_clock::now());
+      if (hub) hub->Shutdown();
+      if (server) server->Shutdown(std::chrono::system_clock::now());
+      return started.status();
+    }
+    http = std::move(*started);
+    if (config.on_http_listening) config.on_http_listening(http->port());
+  }
   Scenario auto_scenario = AutoSignoffScenario(runbook, config.auto_signoff_after);
   SimulatedOperator auto_people(&engine, auto_scenario, &scheduler, "automatic");
   if (config.auto_signoff) engine.AddObserver(&auto_people);

@@ -66,6 +66,9 @@ struct LiveRunConfig {
   const control::Operators* operators = nullptr;
   // Called once the control API listens, with the port it bound.
   std::function<void(int port)> on_control_listening;
+  // Plain HTTP ("" for none): GET /metrics in Prometheus' text format.
+  std::string http_listen;
+  std::function<void(int port)> on_http_listening;
 
   // Told about every event (printing, dashboards).
   std::vector<RunObserver*> observers;

@@ -2,6 +2,7 @@
 // group-committed.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,13 +19,20 @@ class JournalSink : public EventSink {
       : journal_(journal), runbook_(runbook), wall_ms_(std::move(wall_ms)) {}
 
   absl::Status Record(const RunEvent& event, bool sync) override;
-  absl::Status Flush() override { return journal_->Flush(); }
+  absl::Status Flush() override;
+  // Told how long each commit took, in seconds: a synced record (with whatever was
+  // pending) and a flush that had records to commit.
+  void SetCommitObserver(std::function<void(double seconds)> observer) {
+    on_commit_ = std::move(observer);
+  }
   std::string ChainHead() const override { return journal_->head(); }
 
  private:
   Journal* journal_;
   const Runbook& runbook_;
   std::function<int64_t()> wall_ms_;
+  std::function<void(double)> on_commit_;
+  int64_t uncommitted_ = 0;  // group-committed records not yet flushed (as far as known)
 };
 
 // Wall-clock milliseconds since the Unix epoch, from the system clock.

@@ -4,6 +4,9 @@ and decisions from other processes. Every refused attempt says why and is journa
 Usage: control_test.py TMINUS TMINUS_AGENT"""
 import json
 import os
+import re
+import urllib.error
+import urllib.request
 import sys
 import time
 import unittest
@@ -74,9 +77,24 @@ class ControlTest(unittest.TestCase):
         rb = self.rig.write("control.yaml", RUNBOOK.replace("FINISH", finish))
         coord = self.rig.coordinator(["run", rb, "--journal", journal, "--operators",
                                       self.rig.path("operators.json"), "--control",
-                                      f"127.0.0.1:{self.port}", "--insecure"])
+                                      f"127.0.0.1:{self.port}", "--insecure",
+                                      "--http", "127.0.0.1:0"])
         coord.wait_for("operators' control API at", timeout=20)
+        line = coord.wait_for("metrics at http://", timeout=20)
+        self.metrics_url = re.search(r"(http://\S+/metrics)", line).group(1)
         return coord
+
+    def metrics(self):
+        with urllib.request.urlopen(self.metrics_url, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+            self.assertIn("text/plain", r.headers["Content-Type"])
+            text = r.read().decode()
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                values[name] = float(value)
+        return values
 
     def test_two_people_with_different_roles_run_the_cutover_and_every_refusal_says_why(self):
         olu = self.add("olu", "ops")
@@ -111,6 +129,19 @@ class ControlTest(unittest.TestCase):
         wrong = self.ctl(kim, "signoff", "confirm")
         self.assertEqual(wrong.returncode, 1)
         self.assertIn("kim may not sign off 'confirm': it needs ops", wrong.stderr)
+
+        # Prometheus metrics: steps by state, refusals, commits.
+        m = self.metrics()
+        self.assertEqual(m['tminus_steps{state="awaiting_signoff"}'], 1)
+        self.assertEqual(m['tminus_steps{state="succeeded"}'], 1)
+        self.assertEqual(m['tminus_steps{state="pending"}'], 2)
+        self.assertEqual(m["tminus_rejected_total"], 1)
+        self.assertEqual(m["tminus_run_ended"], 0)
+        self.assertEqual(m["tminus_dispatch_latency_seconds_count"], 1)
+        self.assertGreater(m["tminus_journal_commit_seconds_count"], 0)
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(self.metrics_url.replace("/metrics", "/nothing"), timeout=10)
+        self.assertEqual(caught.exception.code, 404)
 
         ok = self.ctl(olu, "signoff", "confirm", "--comment", "checked by hand")
         self.assertEqual(ok.returncode, 0, ok.stderr)

@@ -298,6 +298,11 @@ int RunRun(const RunArgs& args, const Output& io) {
                  std::to_string(port) + (config.require_certificate ? " (mutual TLS)" : " (plaintext)"));
   };
   config.on_control_listening = NoteControl(config, printer);
+  config.http_listen = args.coordinator.http.value_or("");
+  config.on_http_listening = [&](int port) {
+    printer.Note("metrics at http://" + config.http_listen.substr(0, config.http_listen.rfind(':') + 1) +
+                 std::to_string(port) + "/metrics");
+  };
   Style style;
   style.color = io.color_out;
   io.out << style.Bold(std::string(args.rehearsal ? "Rehearsal" : "Run") + " of " + c.runbook.name.value)
@@ -348,6 +353,11 @@ int RunResume(const ResumeArgs& args, const Output& io) {
                  std::to_string(port) + (config.require_certificate ? " (mutual TLS)" : " (plaintext)"));
   };
   config.on_control_listening = NoteControl(config, printer);
+  config.http_listen = args.coordinator.http.value_or("");
+  config.on_http_listening = [&](int port) {
+    printer.Note("metrics at http://" + config.http_listen.substr(0, config.http_listen.rfind(':') + 1) +
+                 std::to_string(port) + "/metrics");
+  };
   Style style;
   style.color = io.color_out;
   io.out << style.Bold("Resuming " + input->runbook.name.value) << " from " << args.journal << " ("

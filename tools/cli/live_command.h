@@ -22,6 +22,8 @@ struct CoordinatorArgs {
   // 127.0.0.1:7442 when an operators file is given).
   std::optional<std::string> operators;
   std::optional<std::string> control;
+  // Plain HTTP for GET /metrics (Prometheus).
+  std::optional<std::string> http;
 };
 
 struct RunArgs {

@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
                     "Serve the control API to the operators in this file (see 'tminus operators add')");
     cmd->add_option("--control", c.control,
                     "Address of the control API (default 127.0.0.1:7442 with --operators)");
+    cmd->add_option("--http", c.http, "Serve GET /metrics (Prometheus text format) on this address");
     cmd->add_option("--recover-grace", c.recover_grace,
                     "After a restart, how long agents have to report the attempts they still hold "
                     "(default 15s)");

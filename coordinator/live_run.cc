@@ -418,6 +418,17 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
     return hub ? static_cast<int>(hub->ConnectedCount()) : 0;
   });
   engine.AddObserver(&metrics);
+  std::unique_ptr<control::Notifier> notifier;
+  if (!config.webhooks.empty()) {
+    control::NotifierOptions notify;
+    notify.urls = config.webhooks;
+    notify.ca_file = config.webhook_ca;
+    notify.run_name = runbook.name.value;
+    notify.run_id = run_id;
+    notify.log = config.log;
+    notifier = std::make_unique<control::Notifier>(runbook, std::move(notify));
+    engine.AddObserver(notifier.get());
+  }
   sink.SetCommitObserver([&metrics](double seconds) { metrics.RecordCommit(seconds); });
   std::unique_ptr<control::HttpServer> http;
   if (!config.http_listen.empty()) {

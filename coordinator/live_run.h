@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "control/notifier.h"
 #include "control/operators.h"
 #include "engine/exec/run_engine.h"
 #include "engine/exec/run_event.h"
@@ -66,6 +67,10 @@ struct LiveRunConfig {
   const control::Operators* operators = nullptr;
   // Called once the control API listens, with the port it bound.
   std::function<void(int port)> on_control_listening;
+  // Webhooks told of gates opening, sign-offs needed, failures, missed deadlines and the
+  // run's end (control/notifier.h); HTTPS checked against `webhook_ca` or the system's CAs.
+  std::vector<control::WebhookUrl> webhooks;
+  std::string webhook_ca;
   // Plain HTTP ("" for none): GET /metrics in Prometheus' text format.
   std::string http_listen;
   std::function<void(int port)> on_http_listening;

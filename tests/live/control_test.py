@@ -5,6 +5,7 @@ Usage: control_test.py TMINUS TMINUS_AGENT"""
 import json
 import os
 import re
+import threading
 import urllib.error
 import urllib.request
 import sys
@@ -207,6 +208,71 @@ class ControlTest(unittest.TestCase):
         decisions = [(e["type"], e["actor"]) for e in events if e["type"] in ("decision", "operator")]
         self.assertEqual(decisions, [("decision", "kim"), ("operator", "olu")], events)
         self.assertEqual(events[-1]["type"], "run_ended")
+
+
+class Receiver:
+    """A local webhook receiver: records every POST; answers the first one 500."""
+
+    def __init__(self):
+        import http.server
+
+        self.posts = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.posts.append((self.path, self.headers["Content-Type"], body))
+                self.send_response(500 if len(receiver.posts) == 1 else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WebhookTest(unittest.TestCase):
+    def setUp(self):
+        self.rig = LiveRig(TMINUS, AGENT)
+        self.receiver = Receiver()
+
+    def tearDown(self):
+        self.rig.close()
+        self.receiver.close()
+
+    def test_webhooks_hear_of_gates_sign_offs_and_the_end_and_a_dead_one_blocks_nothing(self):
+        rb = self.rig.write("hooks.yaml", RUNBOOK.replace("FINISH", '["true"]'))
+        dead = free_port()  # nothing listens there
+        start = time.monotonic()
+        coord = self.rig.coordinator([
+            "run", rb, "--journal", self.rig.path("hooks.db"), "--auto-signoff",
+            "--webhook", f"http://127.0.0.1:{dead}/hook",
+            "--webhook", f"http://127.0.0.1:{self.receiver.port}/services/T0/B0/x"])
+        self.assertEqual(coord.wait(timeout=60), 0, coord.output())
+        self.assertLess(time.monotonic() - start, 30, coord.output())
+        self.assertIn(f"webhook http://127.0.0.1:{dead} failed", coord.output())
+        bodies = [json.loads(b) for (path, ctype, b) in self.receiver.posts]
+        for (path, ctype, _) in self.receiver.posts:
+            self.assertEqual(path, "/services/T0/B0/x")
+            self.assertEqual(ctype, "application/json")
+        events = [b["tminus"]["event"] for b in bodies]
+        # The first POST was answered 500 and sent again.
+        self.assertEqual(events[0], events[1], events)
+        self.assertIn("signoff_needed", events)
+        self.assertIn("gate_opened", events)
+        self.assertEqual(events[-1], "run_ended")
+        gate = next(b for b in bodies if b["tminus"]["event"] == "gate_opened")
+        self.assertEqual(gate["tminus"]["step"], "go-live")
+        self.assertIn("gate 'go-live' is open: cab to decide go or no-go", gate["text"])
+        self.assertEqual(gate["tminus"]["run"], "control-demo")
 
 
 if __name__ == "__main__":

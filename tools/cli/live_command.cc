@@ -213,6 +213,19 @@ bool SetUpControl(const CoordinatorArgs& args, const char* command, const Output
   return true;
 }
 
+bool SetUpWebhooks(const CoordinatorArgs& args, const Output& io, LiveRunConfig* config) {
+  for (const std::string& text : args.webhooks) {
+    absl::StatusOr<control::WebhookUrl> url = control::ParseWebhookUrl(text);
+    if (!url.ok()) {
+      io.err << "tminus: --webhook: " << url.status().message() << "\n";
+      return false;
+    }
+    config->webhooks.push_back(*url);
+  }
+  config->webhook_ca = args.webhook_ca.value_or("");
+  return true;
+}
+
 std::function<void(int)> NoteControl(const LiveRunConfig& config, LivePrinter& printer) {
   return [&config, &printer](int port) {
     printer.Note("operators' control API at " +
@@ -298,6 +311,7 @@ int RunRun(const RunArgs& args, const Output& io) {
                  std::to_string(port) + (config.require_certificate ? " (mutual TLS)" : " (plaintext)"));
   };
   config.on_control_listening = NoteControl(config, printer);
+  if (!SetUpWebhooks(args.coordinator, io, &config)) return kExitUsage;
   config.http_listen = args.coordinator.http.value_or("");
   config.on_http_listening = [&](int port) {
     printer.Note("metrics at http://" + config.http_listen.substr(0, config.http_listen.rfind(':') + 1) +
@@ -353,6 +367,7 @@ int RunResume(const ResumeArgs& args, const Output& io) {
                  std::to_string(port) + (config.require_certificate ? " (mutual TLS)" : " (plaintext)"));
   };
   config.on_control_listening = NoteControl(config, printer);
+  if (!SetUpWebhooks(args.coordinator, io, &config)) return kExitUsage;
   config.http_listen = args.coordinator.http.value_or("");
   config.on_http_listening = [&](int port) {
     printer.Note("metrics at http://" + config.http_listen.substr(0, config.http_listen.rfind(':') + 1) +

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tools/cli/commands.h"
 
@@ -24,6 +25,9 @@ struct CoordinatorArgs {
   std::optional<std::string> control;
   // Plain HTTP for GET /metrics (Prometheus).
   std::optional<std::string> http;
+  // Webhooks (repeatable), and the CAs to trust for their HTTPS instead of the system's.
+  std::vector<std::string> webhooks;
+  std::optional<std::string> webhook_ca;
 };
 
 struct RunArgs {

@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
     cmd->add_option("--control", c.control,
                     "Address of the control API (default 127.0.0.1:7442 with --operators)");
     cmd->add_option("--http", c.http, "Serve GET /metrics (Prometheus text format) on this address");
+    cmd->add_option("--webhook", c.webhooks,
+                    "POST gate, sign-off, failure, deadline and end notifications here (Slack- and "
+                    "Teams-style JSON; repeat for more)")
+        ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--webhook-ca", c.webhook_ca, "A PEM file of CAs to trust for HTTPS webhooks");
     cmd->add_option("--recover-grace", c.recover_grace,
                     "After a restart, how long agents have to report the attempts they still hold "
                     "(default 15s)");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,8 +29,10 @@ class EventLog : public RunObserver {
 class EngineHarness {
  public:
   // T0 is engine time 0; the clock starts at T0 (or at `start_offset_s`).
+  // `extra_roles`: roles given to people outside the runbook (RunOptions::extra_roles).
   explicit EngineHarness(const std::string& yaml, const std::string& scenario_yaml = "",
-                         bool simulated_people = false, int64_t start_offset_s = 0)
+                         bool simulated_people = false, int64_t start_offset_s = 0,
+                         std::map<std::string, std::vector<std::string>> extra_roles = {})
       : checked_(Check(yaml)), scheduler_(EngineTime(start_offset_s * 1000)) {
     EXPECT_FALSE(checked_.diagnostics.has_errors()) << checked_.Dump();
     graph_ = StepGraph::Build(checked_.runbook);
@@ -41,6 +44,7 @@ class EngineHarness {
     options.mode = "simulate";
     options.t0 = EngineTime(0);
     options.runbook_text = yaml;
+    options.extra_roles = std::move(extra_roles);
     engine_ = std::make_unique<RunEngine>(
         checked_.runbook, graph_, options, &scheduler_,
         [this](const std::string&) { return executor_.get(); }, sink_ ? sink_ : &null_sink_);

@@ -208,6 +208,25 @@ TEST(RunEngineTest, GateGoNeedsEveryApproverRoleByDefault) {
   EXPECT_FALSE(h.engine().Decide("gate", "carol", Decision::kNogo, "too late").ok());
 }
 
+// The coordinator's operators file can name a stand-in for a role without editing the
+// runbook: erin (app in the runbook) is given dba for the night; dave, unknown to the
+// runbook, is given lead. Each approval records the role it counted for.
+TEST(RunEngineTest, RolesGivenOutsideTheRunbookCountForTheirHolderOnly) {
+  EngineHarness h(Roles() + kGateRunbook, "", false, 0, {{"erin", {"dba"}}, {"dave", {"lead"}}});
+  h.Start();
+  h.Advance(120);
+  ASSERT_EQ(h.State("gate"), StepState::kAwaitingSignoff);
+  EXPECT_FALSE(h.engine().Decide("gate", "frank", Decision::kGo, "").ok());  // no role at all
+  ASSERT_TRUE(h.engine().Decide("gate", "erin", Decision::kGo, "").ok());
+  EXPECT_EQ(h.State("gate"), StepState::kAwaitingSignoff);
+  ASSERT_TRUE(h.engine().Decide("gate", "dave", Decision::kGo, "").ok());
+  EXPECT_EQ(h.State("gate"), StepState::kSucceeded);
+  std::map<std::string, std::string> as;
+  for (const SignOffRecord& r : h.Step("gate").signoffs) as[r.person] = r.as;
+  EXPECT_EQ(as.at("erin"), "dba");
+  EXPECT_EQ(as.at("dave"), "lead");
+}
+
 TEST(RunEngineTest, OneNogoDecidesTheGateAndRollsBack) {
   EngineHarness h(Roles() + kGateRunbook);
   h.Start();

@@ -1,11 +1,10 @@
 #include "control/control_service.h"
 
 #include <atomic>
-#include <deque>
-#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "net/ordered_writes.h"
 
 namespace tminus::control {
 
@@ -22,70 +21,26 @@ class ControlService::Watcher : public grpc::ServerWriteReactor<v1::Event> {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
+  // Publish is called from the strand alone, so the size checked is the size pushed to.
   void Push(const v1::Event& event) {
-    const v1::Event* start = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (ending_) return;
-      if (queue_.size() >= kMaxQueued) {
-        ending_ = true;
-        queue_.clear();  // what is being written stays valid until its OnWriteDone
-        finish_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                               "this watcher fell more than 10000 events behind; watch again");
-        if (writing_) return;
-      } else {
-        queue_.push_back(event);
-        if (!writing_) {
-          writing_ = true;
-          start = &queue_.front();
-        }
-      }
+    if (writes_.queued() >= kMaxQueued) {
+      Apply(writes_.End(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                     "this watcher fell more than 10000 events behind; watch again"),
+                        /*drop_queued=*/true));
+      return;
     }
-    if (start != nullptr) {
-      StartWrite(start);
-    } else {
-      FinishNow();
-    }
+    Writes::Action action;
+    if (writes_.Push(event, &action)) Apply(action);
   }
 
   // Ends the stream with `status` once what is queued is written.
-  void End(grpc::Status status) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (ending_) return;
-      ending_ = true;
-      finish_ = std::move(status);
-      if (writing_) return;
-    }
-    FinishNow();
-  }
+  void End(grpc::Status status) { Apply(writes_.End(std::move(status))); }
 
   void OnWriteDone(bool ok) override {
-    const v1::Event* next = nullptr;
-    bool finish = false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!queue_.empty()) queue_.pop_front();
-      writing_ = false;
-      if (!ok) {
-        queue_.clear();
-        if (!ending_) {
-          ending_ = true;
-          finish_ = grpc::Status::OK;
-        }
-      }
-      if (!queue_.empty()) {
-        writing_ = true;
-        next = &queue_.front();
-      } else {
-        finish = ending_;
-      }
-    }
-    if (next != nullptr) {
-      StartWrite(next);
-    } else if (finish) {
-      FinishNow();
-    }
+    Writes::Action action = writes_.WriteDone(ok);
+    // A broken stream ends here (unless an end was already waiting for this write).
+    if (!ok && !action.finish) action = writes_.End(grpc::Status::OK);
+    Apply(action);
   }
 
   void OnCancel() override { End(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher left")); }
@@ -100,25 +55,18 @@ class ControlService::Watcher : public grpc::ServerWriteReactor<v1::Event> {
   }
 
  private:
-  void FinishNow() {
-    grpc::Status status;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (finished_ || !finish_) return;
-      finished_ = true;
-      status = *finish_;
+  using Writes = net::OrderedWrites<v1::Event>;
+  void Apply(const Writes::Action& action) {
+    if (action.write != nullptr) {
+      StartWrite(action.write);
+    } else if (action.finish) {
+      Finish(*action.finish);
     }
-    Finish(status);
   }
 
   ControlService* const service_;
   std::atomic<int> refs_{1};
-  std::mutex mutex_;
-  std::deque<v1::Event> queue_;  // front is being written while writing_
-  bool writing_ = false;
-  bool ending_ = false;
-  bool finished_ = false;
-  std::optional<grpc::Status> finish_;
+  Writes writes_;
 };
 
 void ControlService::Stop() {

@@ -1,11 +1,10 @@
 #include "coordinator/agent_hub.h"
 
 #include <atomic>
-#include <deque>
-#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "net/ordered_writes.h"
 #include "net/peer_identity.h"
 
 namespace tminus {
@@ -62,17 +61,9 @@ class AgentHub::Stream : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Co
 
   // Queues a message; false once the stream is ending.
   bool Send(v1::CoordinatorMessage message) {
-    const v1::CoordinatorMessage* start = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (ending_) return false;
-      out_.push_back(std::move(message));
-      if (!writing_) {
-        writing_ = true;
-        start = &out_.front();
-      }
-    }
-    if (start != nullptr) StartWrite(start);
+    Writes::Action action;
+    if (!writes_.Push(std::move(message), &action)) return false;
+    Apply(action);
     return true;
   }
 
@@ -80,21 +71,9 @@ class AgentHub::Stream : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Co
   // `cancel`, they are cancelled rather than waited for (a peer that may no longer read
   // would hold the Finish back).
   void End(grpc::Status status, bool cancel) {
-    bool finish_now = false;
-    bool cancel_now = false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (ending_) return;
-      ending_ = true;
-      if (writing_) {
-        finish_wanted_ = std::move(status);
-        cancel_now = cancel;
-      } else {
-        finish_now = true;
-      }
-    }
-    if (cancel_now) context_->TryCancel();
-    if (finish_now) Finish(status);
+    Writes::Action action = writes_.End(std::move(status));
+    if (action.waiting && cancel) context_->TryCancel();
+    Apply(action);
   }
 
   void OnReadDone(bool ok) override {
@@ -123,29 +102,7 @@ class AgentHub::Stream : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Co
     StartRead(&in_);
   }
 
-  void OnWriteDone(bool ok) override {
-    const v1::CoordinatorMessage* next = nullptr;
-    std::optional<grpc::Status> finish;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      out_.pop_front();
-      writing_ = false;
-      if (!ok) out_.clear();  // the stream is broken or cancelled: nothing more goes out
-      if (!out_.empty()) {
-        // Queued before the stream began to end, if it is ending: it goes out first.
-        writing_ = true;
-        next = &out_.front();
-      } else if (finish_wanted_) {
-        finish = std::move(finish_wanted_);
-        finish_wanted_.reset();
-      }
-    }
-    if (finish) {
-      Finish(*finish);
-    } else if (next != nullptr) {
-      StartWrite(next);
-    }
-  }
+  void OnWriteDone(bool ok) override { Apply(writes_.WriteDone(ok)); }
 
   void OnDone() override {
     hub_->StreamDone(this);
@@ -163,11 +120,15 @@ class AgentHub::Stream : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Co
   v1::AgentMessage in_;
   std::atomic<int> refs_{1};
 
-  std::mutex mutex_;
-  std::deque<v1::CoordinatorMessage> out_;  // front is being written while writing_
-  bool writing_ = false;
-  bool ending_ = false;
-  std::optional<grpc::Status> finish_wanted_;
+  using Writes = net::OrderedWrites<v1::CoordinatorMessage>;
+  void Apply(const Writes::Action& action) {
+    if (action.write != nullptr) {
+      StartWrite(action.write);
+    } else if (action.finish) {
+      Finish(*action.finish);
+    }
+  }
+  Writes writes_;
 };
 
 class AgentHub::Service : public v1::AgentLink::CallbackService {

@@ -414,10 +414,6 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
   engine.AddObserver(&watcher);
   WatchPublisher publisher(control_service.get(), runbook);
   engine.AddObserver(&publisher);
-  control::RunMetrics metrics(runbook.steps.size(), [&hub]() -> int {
-    return hub ? static_cast<int>(hub->ConnectedCount()) : 0;
-  });
-  engine.AddObserver(&metrics);
   std::unique_ptr<control::Notifier> notifier;
   if (!config.webhooks.empty()) {
     control::NotifierOptions notify;
@@ -429,15 +425,21 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
     notifier = std::make_unique<control::Notifier>(runbook, std::move(notify));
     engine.AddObserver(notifier.get());
   }
-  sink.SetCommitObserver([&metrics](double seconds) { metrics.RecordCommit(seconds); });
+  // Metrics cost a lock and a map entry per dispatch on the strand: kept only when served.
+  std::unique_ptr<control::RunMetrics> metrics;
   std::unique_ptr<control::HttpServer> http;
   if (!config.http_listen.empty()) {
+    metrics = std::make_unique<control::RunMetrics>(runbook.steps.size(), [&hub]() -> int {
+      return hub ? static_cast<int>(hub->ConnectedCount()) : 0;
+    });
+    engine.AddObserver(metrics.get());
+    sink.SetCommitObserver([m = metrics.get()](double seconds) { m->RecordCommit(seconds); });
     absl::StatusOr<std::unique_ptr<control::HttpServer>> started = control::HttpServer::Start(
-        config.http_listen, [&metrics](const std::string&, const std::string& target) {
+        config.http_listen, [m = metrics.get()](const std::string&, const std::string& target) {
           control::HttpResponse r;
           if (target == "/metrics") {
             r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-            r.body = metrics.Render();
+            r.body = m->Render();
           } else {
             r.status = 404;
             r.body = "not found: this coordinator serves /metrics\n";

@@ -112,6 +112,39 @@ bool ParseSpan(const std::string& text, const char* flag, std::chrono::milliseco
   return true;
 }
 
+// Server credentials for `address`: plaintext with --insecure, on a loopback address only;
+// else TLS from --tls-dir. Null (after saying why) when neither fits; `needs_tls` says
+// what needs TLS when neither flag is given.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const CoordinatorArgs& args,
+                                                              const std::string& address,
+                                                              const std::string& needs_tls,
+                                                              const char* command, const Output& io) {
+  if (args.insecure) {
+    if (args.tls_dir) {
+      io.err << "tminus " << command << ": --insecure and --tls-dir exclude each other\n";
+      return nullptr;
+    }
+    if (!net::IsLoopbackAddress(address)) {
+      io.err << "tminus " << command << ": --insecure is refused on " << address
+             << ": plaintext is allowed on a loopback address only (127.0.0.1, [::1])\n";
+      return nullptr;
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (!args.tls_dir) {
+    io.err << "tminus " << command << ": " << needs_tls
+           << ": pass --tls-dir DIR (create one with 'tminus certs init DIR'), or --insecure on a "
+              "loopback address for a local test\n";
+    return nullptr;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = net::CoordinatorCredentials(*args.tls_dir);
+  if (!creds.ok()) {
+    io.err << "tminus " << command << ": " << creds.status().message() << "\n";
+    return nullptr;
+  }
+  return *creds;
+}
+
 // Fills the agent-service part of `config` from the flags. False (after saying why) when
 // they do not make a safe setup.
 bool SetUpAgentService(const Runbook& rb, const CoordinatorArgs& args, const char* command,
@@ -134,34 +167,13 @@ bool SetUpAgentService(const Runbook& rb, const CoordinatorArgs& args, const cha
   }
   config->wait_agents = args.wait_agents;
   config->heartbeat_interval = std::max(std::chrono::milliseconds(200), config->heartbeat_timeout / 3);
-  if (args.insecure) {
-    if (args.tls_dir) {
-      io.err << "tminus " << command << ": --insecure and --tls-dir exclude each other\n";
-      return false;
-    }
-    if (!net::IsLoopbackAddress(config->listen)) {
-      io.err << "tminus " << command << ": --insecure is refused on " << config->listen
-             << ": plaintext is allowed on a loopback address only (127.0.0.1, [::1])\n";
-      return false;
-    }
-    config->credentials = grpc::InsecureServerCredentials();
-    config->require_certificate = false;
-    return true;
-  }
-  if (!args.tls_dir) {
-    io.err << "tminus " << command << ": target '" << agent_target
-           << "' runs on agents, which connect over mutual TLS: pass --tls-dir DIR (create one "
-              "with 'tminus certs init DIR'), or --insecure on a loopback address for a local test\n";
-    return false;
-  }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = net::CoordinatorCredentials(*args.tls_dir);
-  if (!creds.ok()) {
-    io.err << "tminus " << command << ": " << creds.status().message() << "\n";
-    return false;
-  }
-  net::InstallTlsFailureLog();
-  config->credentials = *creds;
-  config->require_certificate = true;
+  config->credentials =
+      ServerCredentialsFor(args, config->listen,
+                           "target '" + agent_target + "' runs on agents, which connect over mutual TLS",
+                           command, io);
+  if (config->credentials == nullptr) return false;
+  config->require_certificate = !args.insecure;
+  if (!args.insecure) net::InstallTlsFailureLog();
   return true;
 }
 
@@ -190,27 +202,9 @@ bool SetUpControl(const CoordinatorArgs& args, const char* command, const Output
   *operators = std::move(*loaded);
   config->operators = operators;
   config->control_listen = args.control.value_or(kDefaultControl);
-  if (args.insecure) {
-    if (!net::IsLoopbackAddress(config->control_listen)) {
-      io.err << "tminus " << command << ": --insecure is refused on " << config->control_listen
-             << ": the control API is plaintext on a loopback address only\n";
-      return false;
-    }
-    config->control_credentials = grpc::InsecureServerCredentials();
-    return true;
-  }
-  if (!args.tls_dir) {
-    io.err << "tminus " << command << ": the control API is served over TLS: pass --tls-dir DIR "
-           << "(its coordinator.crt and .key), or --insecure on a loopback address for a local test\n";
-    return false;
-  }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = net::CoordinatorCredentials(*args.tls_dir);
-  if (!creds.ok()) {
-    io.err << "tminus " << command << ": " << creds.status().message() << "\n";
-    return false;
-  }
-  config->control_credentials = *creds;
-  return true;
+  config->control_credentials = ServerCredentialsFor(args, config->control_listen,
+                                                     "the control API is served over TLS", command, io);
+  return config->control_credentials != nullptr;
 }
 
 bool SetUpWebhooks(const CoordinatorArgs& args, const Output& io, LiveRunConfig* config) {

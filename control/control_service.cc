@@ -56,13 +56,7 @@ class ControlService::Watcher : public grpc::ServerWriteReactor<v1::Event> {
 
  private:
   using Writes = net::OrderedWrites<v1::Event>;
-  void Apply(const Writes::Action& action) {
-    if (action.write != nullptr) {
-      StartWrite(action.write);
-    } else if (action.finish) {
-      Finish(*action.finish);
-    }
-  }
+  void Apply(const Writes::Action& action) { Writes::Apply(this, action); }
 
   ControlService* const service_;
   std::atomic<int> refs_{1};

@@ -121,13 +121,7 @@ class AgentHub::Stream : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Co
   std::atomic<int> refs_{1};
 
   using Writes = net::OrderedWrites<v1::CoordinatorMessage>;
-  void Apply(const Writes::Action& action) {
-    if (action.write != nullptr) {
-      StartWrite(action.write);
-    } else if (action.finish) {
-      Finish(*action.finish);
-    }
-  }
+  void Apply(const Writes::Action& action) { Writes::Apply(this, action); }
   Writes writes_;
 };
 

@@ -25,6 +25,17 @@ class OrderedWrites {
     bool waiting = false;
   };
 
+  // Carries `action` out on `reactor` (a gRPC server reactor writing Messages), outside
+  // any lock.
+  template <typename Reactor>
+  static void Apply(Reactor* reactor, const Action& action) {
+    if (action.write != nullptr) {
+      reactor->StartWrite(action.write);
+    } else if (action.finish) {
+      reactor->Finish(*action.finish);
+    }
+  }
+
   // Queues `message`; false once the stream is ending (it is dropped).
   bool Push(Message message, Action* action) {
     std::lock_guard<std::mutex> lock(mutex_);

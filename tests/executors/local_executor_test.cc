@@ -347,7 +347,9 @@ TEST(LocalExecutorTest, TimeoutKillsTheWholeProcessGroup) {
   Outcome outcome;
   // The grandchild (sleep) reports its pid, then the shell waits for it.
   ActionRequest request = Shell("sleep 100 & echo $! > \"$FIFO\"; wait");
-  request.timeout = Millis(1000);
+  // Long enough for the shell to start and report before it fires: starting a process
+  // took up to 0.6 s on a loaded test machine.
+  request.timeout = Millis(3000);
   const int grandchild = StartAndOpenChild(executor, request, fifo, outcome);
   ASSERT_GE(grandchild, 0) << "the grandchild should still run";
 
@@ -356,8 +358,8 @@ TEST(LocalExecutorTest, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_TRUE(result.timed_out);
   EXPECT_FALSE(result.cancelled);
   EXPECT_EQ(result.exit_code, -1);
-  EXPECT_EQ(result.error, "timed out after 1s");
-  EXPECT_GE(result.duration, Millis(1000));
+  EXPECT_EQ(result.error, "timed out after 3s");
+  EXPECT_GE(result.duration, Millis(3000));
   EXPECT_TRUE(ExitsWithinBound(grandchild)) << "the grandchild survived the timeout";
 }
 
@@ -370,14 +372,15 @@ TEST(LocalExecutorTest, StopEscalatesToSigkillAfterTheGrace) {
   Outcome outcome;
   // Both the shell and its background child ignore SIGTERM.
   ActionRequest request = Shell("trap '' TERM; sleep 100 & echo $! > \"$FIFO\"; wait; wait");
-  request.timeout = Millis(500);
+  // Long enough for the shell to set its trap and report before it fires (see above).
+  request.timeout = Millis(3000);
   const int grandchild = StartAndOpenChild(executor, request, fifo, outcome);
   ASSERT_GE(grandchild, 0) << "the grandchild should still run";
 
   const ActionResult result = outcome.Get();
   EXPECT_TRUE(result.timed_out);
-  EXPECT_EQ(result.error, "timed out after 500ms");
-  EXPECT_GE(result.duration, Millis(800));
+  EXPECT_EQ(result.error, "timed out after 3s");
+  EXPECT_GE(result.duration, Millis(3300));
   EXPECT_TRUE(ExitsWithinBound(grandchild));
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "control/acts.h"
 #include "net/ordered_writes.h"
 
 namespace tminus::control {
@@ -64,12 +65,10 @@ class ControlService::Watcher : public grpc::ServerWriteReactor<v1::Event> {
 };
 
 void ControlService::Stop() {
-  std::set<grpc::ServerUnaryReactor*> waiting;
   std::vector<Watcher*> watchers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopped_ = true;
-    waiting.swap(waiting_);
     for (Watcher* w : watchers_) {
       w->Ref();
       watchers.push_back(w);
@@ -79,32 +78,6 @@ void ControlService::Stop() {
     w->End(grpc::Status::OK);
     w->Unref();
   }
-  for (grpc::ServerUnaryReactor* reactor : waiting) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                 "the coordinator stopped before it could act on this"));
-  }
-}
-
-bool ControlService::Post(grpc::ServerUnaryReactor* reactor, std::function<void()> task) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!stopped_) {
-      waiting_.insert(reactor);
-      options_.strand->Post(std::move(task));
-      return true;
-    }
-  }
-  reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the coordinator is stopping"));
-  return false;
-}
-
-bool ControlService::Claim(grpc::ServerUnaryReactor* reactor) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return waiting_.erase(reactor) == 1;
-}
-
-void ControlService::Log(const std::string& line) const {
-  if (options_.log) options_.log(line);
 }
 
 const Operator* ControlService::Caller(grpc::CallbackServerContext* context, const char* call) {
@@ -114,7 +87,7 @@ const Operator* ControlService::Caller(grpc::CallbackServerContext* context, con
   if (it != metadata.end()) token = BearerToken(std::string(it->second.data(), it->second.size()));
   const Operator* op = options_.operators == nullptr ? nullptr : options_.operators->Authenticate(token);
   if (op == nullptr) {
-    Log(absl::StrCat("refused a control call (", call, ") from ", context->peer(), ": ",
+    options_.desk->Log(absl::StrCat("refused a control call (", call, ") from ", context->peer(), ": ",
                      token.empty() ? "no API token" : "an unknown API token"));
   }
   return op;
@@ -135,33 +108,28 @@ const Operator* ControlService::Authenticate(grpc::CallbackServerContext* contex
 
 grpc::ServerUnaryReactor* ControlService::Perform(grpc::CallbackServerContext* context,
                                                   v1::ActReply* reply, const char* call,
-                                                  std::string what, Act act) {
+                                                  NamedAct act) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const Operator* op = Authenticate(context, reactor, call);
   if (op == nullptr) return reactor;
-  const std::string person = op->name;
-  Post(reactor, [this, reactor, reply, person, what = std::move(what), act = std::move(act)] {
-    if (!Claim(reactor)) return;
-    RunEngine* engine = options_.engine ? options_.engine() : nullptr;
-    if (engine == nullptr) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the run is not under way"));
-      return;
-    }
-    const absl::Status outcome = act(*engine, person);
-    // Accepted or refused, the record of it is durable before the caller hears.
-    const absl::Status flushed = engine->Flush();
-    if (!flushed.ok() || !engine->halted().ok()) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL,
-                                   "the journal failed; the coordinator has stopped acting"));
-      return;
-    }
-    reply->set_person(person);
-    reply->set_accepted(outcome.ok());
-    reply->set_reason(std::string(outcome.message()));
-    Log(absl::StrCat(person, " ", what, outcome.ok() ? ": accepted" : ": refused: ",
-                     outcome.message()));
-    reactor->Finish(grpc::Status::OK);
-  });
+  options_.desk->Perform(op->name, std::move(act.what), std::move(act.act),
+                         [reactor, reply](const ActResult& r) {
+                           switch (r.outcome) {
+                             case ActResult::Outcome::kDecided:
+                               reply->set_person(r.person);
+                               reply->set_accepted(r.accepted);
+                               reply->set_reason(r.reason);
+                               reactor->Finish(grpc::Status::OK);
+                               return;
+                             case ActResult::Outcome::kNotRunning:
+                             case ActResult::Outcome::kStopping:
+                               reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, r.reason));
+                               return;
+                             case ActResult::Outcome::kJournalFailed:
+                               reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, r.reason));
+                               return;
+                           }
+                         });
   return reactor;
 }
 
@@ -169,9 +137,13 @@ grpc::ServerUnaryReactor* ControlService::Status(grpc::CallbackServerContext* co
                                                  const v1::StatusRequest*, v1::StatusReply* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (Authenticate(context, reactor, "status") == nullptr) return reactor;
-  Post(reactor, [this, reactor, reply] {
-    if (!Claim(reactor)) return;
-    *reply = options_.status();
+  options_.desk->ReadStatus([reactor, reply](const v1::StatusReply* status) {
+    if (status == nullptr) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   "the coordinator stopped before it could answer"));
+      return;
+    }
+    *reply = *status;
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;
@@ -181,17 +153,14 @@ grpc::ServerUnaryReactor* ControlService::Agents(grpc::CallbackServerContext* co
                                                  const v1::AgentsRequest*, v1::AgentsReply* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (Authenticate(context, reactor, "agents") == nullptr) return reactor;
-  if (options_.agents) *reply = options_.agents();
+  *reply = options_.desk->Agents();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
 grpc::ServerUnaryReactor* ControlService::SignOff(grpc::CallbackServerContext* context,
                                                   const v1::SignOffRequest* request, v1::ActReply* reply) {
-  return Perform(context, reply, "signoff", "signs off '" + request->step() + "'",
-                 [step = request->step(), comment = request->comment()](RunEngine& e, const std::string& who) {
-                   return e.SignOff(step, who, comment);
-                 });
+  return Perform(context, reply, "signoff", SignOffAct(request->step(), request->comment()));
 }
 
 grpc::ServerUnaryReactor* ControlService::Decide(grpc::CallbackServerContext* context,
@@ -203,52 +172,32 @@ grpc::ServerUnaryReactor* ControlService::Decide(grpc::CallbackServerContext* co
                                  "the decision must be 'go' or 'nogo', not '" + d + "'"));
     return reactor;
   }
-  return Perform(context, reply, "decide", "decides '" + request->gate() + "' " + d,
-                 [gate = request->gate(), go = d == "go", reason = request->reason()](
-                     RunEngine& e, const std::string& who) {
-                   return e.Decide(gate, who, go ? Decision::kGo : Decision::kNogo, reason);
-                 });
-}
-
-grpc::ServerUnaryReactor* ControlService::StepAct(grpc::CallbackServerContext* context,
-                                                  const v1::StepCommand* request, v1::ActReply* reply,
-                                                  const char* call, const std::string& verb,
-                                                  StepMethod method) {
-  return Perform(context, reply, call, verb + " '" + request->step() + "'",
-                 [step = request->step(), reason = request->reason(), method](
-                     RunEngine& e, const std::string& who) { return (e.*method)(step, who, reason); });
+  return Perform(context, reply, "decide", DecideAct(request->gate(), d == "go", request->reason()));
 }
 
 grpc::ServerUnaryReactor* ControlService::Retry(grpc::CallbackServerContext* context,
                                                 const v1::StepCommand* request, v1::ActReply* reply) {
-  return StepAct(context, request, reply, "retry", "retries", &RunEngine::Retry);
+  return Perform(context, reply, "retry", StepAct("retry", request->step(), request->reason()));
 }
 
 grpc::ServerUnaryReactor* ControlService::Skip(grpc::CallbackServerContext* context,
                                                const v1::StepCommand* request, v1::ActReply* reply) {
-  return StepAct(context, request, reply, "skip", "skips", &RunEngine::Skip);
+  return Perform(context, reply, "skip", StepAct("skip", request->step(), request->reason()));
 }
 
 grpc::ServerUnaryReactor* ControlService::MarkDone(grpc::CallbackServerContext* context,
                                                    const v1::StepCommand* request, v1::ActReply* reply) {
-  return StepAct(context, request, reply, "mark-done", "marks done", &RunEngine::MarkDone);
+  return Perform(context, reply, "mark-done", StepAct("mark-done", request->step(), request->reason()));
 }
 
 grpc::ServerUnaryReactor* ControlService::Abort(grpc::CallbackServerContext* context,
                                                 const v1::RunCommand* request, v1::ActReply* reply) {
-  return Perform(context, reply, "abort", "aborts the run",
-                 [reason = request->reason()](RunEngine& e, const std::string& who) {
-                   return e.Abort(who, reason);
-                 });
+  return Perform(context, reply, "abort", AbortAct(request->reason()));
 }
 
 grpc::ServerUnaryReactor* ControlService::Rollback(grpc::CallbackServerContext* context,
                                                    const v1::RunCommand* request, v1::ActReply* reply) {
-  return Perform(context, reply, "rollback",
-                 request->force() ? "forces a rollback" : "starts a rollback",
-                 [reason = request->reason(), force = request->force()](RunEngine& e, const std::string& who) {
-                   return e.Rollback(who, force, reason);
-                 });
+  return Perform(context, reply, "rollback", RollbackAct(request->reason(), request->force()));
 }
 
 }  // namespace tminus::control
@@ -274,7 +223,7 @@ grpc::ServerWriteReactor<v1::Event>* ControlService::Watch(grpc::CallbackServerC
   return watcher;
 }
 
-void ControlService::Publish(const v1::Event& event) {
+void ControlService::OnRunEvent(const v1::Event& event) {
   std::vector<Watcher*> watchers;
   {
     std::lock_guard<std::mutex> lock(mutex_);

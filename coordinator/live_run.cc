@@ -13,10 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "coordinator/agent_executor.h"
 #include "coordinator/agent_hub.h"
-#include "control/control_service.h"
-#include "control/http_server.h"
-#include "control/metrics.h"
-#include "control/status_report.h"
+#include "coordinator/operator_access.h"
 #include "coordinator/rehearsal_executor.h"
 #include "engine/exec/journal_sink.h"
 #include "engine/exec/simulated_executor.h"
@@ -105,33 +102,6 @@ class RunWatcher : public RunObserver {
   LoopScheduler* scheduler_;
   DurableAfter* durability_;
   std::function<bool()> settled_;
-};
-
-// Sends every event to the control API's watchers, encoded as the journal records it (but
-// for the runbook's text in run_started, which Status does not need either).
-class WatchPublisher : public RunObserver {
- public:
-  WatchPublisher(control::ControlService* service, const Runbook& runbook)
-      : service_(service), runbook_(runbook) {}
-  void OnEvent(const RunEvent& event, const RunState&) override {
-    if (service_ == nullptr || !service_->watching()) return;
-    v1::Event out;
-    out.set_time_unix_ms(event.time.count());
-    out.set_type(EventTypeName(event.type));
-    out.set_actor(event.actor);
-    if (event.type == EventType::kRunStarted) {
-      RunEvent lean = event;
-      lean.runbook_text.clear();
-      out.set_payload_json(EncodePayload(lean, runbook_));
-    } else {
-      out.set_payload_json(EncodePayload(event, runbook_));
-    }
-    service_->Publish(out);
-  }
-
- private:
-  control::ControlService* service_;
-  const Runbook& runbook_;
 };
 
 // SIGINT and SIGTERM stop the coordinator between two events. They are blocked in every
@@ -322,59 +292,14 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
     if (config.on_listening) config.on_listening(port);
   }
 
-  // The control API: its calls reach the engine on the strand, once it exists.
-  std::optional<Plan> plan;
-  if (absl::StatusOr<Plan> planned = MakePlan(runbook, *config.graph); planned.ok()) plan = *planned;
-  std::unique_ptr<control::ControlService> control_service;
-  std::unique_ptr<grpc::Server> control_server;
-  if (!config.control_listen.empty()) {
-    control::ControlOptions control_options;
-    control_options.operators = config.operators;
-    control_options.strand = &scheduler;
-    control_options.engine = [&engine_ptr] { return engine_ptr; };
-    control_options.status = [&] {
-      control::StatusInputs in;
-      in.runbook = &runbook;
-      in.graph = config.graph;
-      in.plan = plan ? &*plan : nullptr;
-      in.state = &engine_ptr->state();
-      in.run_id = run_id;
-      in.now = scheduler.Now();
-      in.agents_connected = hub ? static_cast<int>(hub->ConnectedCount()) : 0;
-      return control::BuildStatus(in);
-    };
-    control_options.agents = [&hub] {
-      v1::AgentsReply reply;
-      if (!hub) return reply;
-      for (const AgentInfo& info : hub->Connected()) {
-        v1::Agent* a = reply.add_agents();
-        a->set_id(info.id);
-        a->mutable_labels()->insert(info.labels.begin(), info.labels.end());
-        a->set_version(info.version);
-        a->set_peer(info.peer);
-        a->set_connected_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     info.connected_at.time_since_epoch())
-                                     .count());
-      }
-      return reply;
-    };
-    control_options.log = config.log;
-    control_service = std::make_unique<control::ControlService>(std::move(control_options));
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort(config.control_listen,
-                             config.control_credentials ? config.control_credentials
-                                                        : grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(control_service.get());
-    control_server = builder.BuildAndStart();
-    if (control_server == nullptr || port == 0) {
-      if (hub) hub->Shutdown();
-      if (server) server->Shutdown(std::chrono::system_clock::now());
-      return absl::UnavailableError(absl::StrCat("cannot listen for operators on ", config.control_listen,
-                                                 " (is the address valid and the port free?)"));
-    }
-    if (config.on_control_listening) config.on_control_listening(port);
+  // The control API and the dashboard: their calls reach the engine on the strand, once
+  // it exists.
+  OperatorAccess access(config, runbook, run_id, &scheduler, hub.get(), [&engine_ptr] { return engine_ptr; });
+  if (absl::Status listening = access.Start(); !listening.ok()) {
+    access.Stop();
+    if (hub) hub->Shutdown();
+    if (server) server->Shutdown(std::chrono::system_clock::now());
+    return listening;
   }
 
   LocalExecutor local;
@@ -412,8 +337,7 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
   });
   for (RunObserver* o : config.observers) engine.AddObserver(o);
   engine.AddObserver(&watcher);
-  WatchPublisher publisher(control_service.get(), runbook);
-  engine.AddObserver(&publisher);
+  access.Attach(engine, sink);
   std::unique_ptr<control::Notifier> notifier;
   if (!config.webhooks.empty()) {
     control::NotifierOptions notify;
@@ -424,37 +348,6 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
     notify.log = config.log;
     notifier = std::make_unique<control::Notifier>(runbook, std::move(notify));
     engine.AddObserver(notifier.get());
-  }
-  // Metrics cost a lock and a map entry per dispatch on the strand: kept only when served.
-  std::unique_ptr<control::RunMetrics> metrics;
-  std::unique_ptr<control::HttpServer> http;
-  if (!config.http_listen.empty()) {
-    metrics = std::make_unique<control::RunMetrics>(runbook.steps.size(), [&hub]() -> int {
-      return hub ? static_cast<int>(hub->ConnectedCount()) : 0;
-    });
-    engine.AddObserver(metrics.get());
-    sink.SetCommitObserver([m = metrics.get()](double seconds) { m->RecordCommit(seconds); });
-    absl::StatusOr<std::unique_ptr<control::HttpServer>> started = control::HttpServer::Start(
-        config.http_listen, [m = metrics.get()](const std::string&, const std::string& target) {
-          control::HttpResponse r;
-          if (target == "/metrics") {
-            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-            r.body = m->Render();
-          } else {
-            r.status = 404;
-            r.body = "not found: this coordinator serves /metrics\n";
-          }
-          return r;
-        });
-    if (!started.ok()) {
-      if (control_service) control_service->Stop();
-      if (control_server) control_server->Shutdown(std::chrono::system_clock::now());
-      if (hub) hub->Shutdown();
-      if (server) server->Shutdown(std::chrono::system_clock::now());
-      return started.status();
-    }
-    http = std::move(*started);
-    if (config.on_http_listening) config.on_http_listening(http->port());
   }
   Scenario auto_scenario = AutoSignoffScenario(runbook, config.auto_signoff_after);
   SimulatedOperator auto_people(&engine, auto_scenario, &scheduler, "automatic");
@@ -496,9 +389,8 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
   if (hub) hub->Shutdown();
   if (server) server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   // Calls still posted to the strand never run: the shutdown cancels them.
+  access.Stop();
   engine_ptr = nullptr;
-  if (control_service) control_service->Stop();
-  if (control_server) control_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   return outcome;
 }
 

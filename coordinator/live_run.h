@@ -71,8 +71,11 @@ struct LiveRunConfig {
   // run's end (control/notifier.h); HTTPS checked against `webhook_ca` or the system's CAs.
   std::vector<control::WebhookUrl> webhooks;
   std::string webhook_ca;
-  // Plain HTTP ("" for none): GET /metrics in Prometheus' text format.
+  // Plain HTTP ("" for none): the dashboard (control/dashboard.h) and GET /metrics in
+  // Prometheus' text format. Reading the dashboard needs a login with an operator's token
+  // unless `public_view`; acting always does.
   std::string http_listen;
+  bool public_view = false;
   std::function<void(int port)> on_http_listening;
 
   // Told about every event (printing, dashboards).

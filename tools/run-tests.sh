@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
 fuzz_seconds=${TMINUS_FUZZ_SECONDS:-60}
 
-"$root/tools/install-deps.sh"
+"$root/tools/install-deps.sh" --tests
 
 echo "== sanitizers: unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 asan="$root/build-asan"

@@ -220,6 +220,28 @@ bool SetUpWebhooks(const CoordinatorArgs& args, const Output& io, LiveRunConfig*
   return true;
 }
 
+// Fills the dashboard's part of `config` from --http and --public-view.
+bool SetUpHttp(const CoordinatorArgs& args, const Output& io, LiveRunConfig* config, LivePrinter& printer) {
+  config->http_listen = args.http.value_or("");
+  config->public_view = args.public_view;
+  if (args.public_view && config->http_listen.empty()) {
+    io.err << "tminus: --public-view needs --http ADDR: it opens the dashboard there for reading\n";
+    return false;
+  }
+  if (config->http_listen.empty()) return true;
+  if (!net::IsLoopbackAddress(config->http_listen)) {
+    printer.Note("the dashboard on " + config->http_listen + " is plain HTTP: a token typed into it "
+                 "crosses the network in clear; serve it to others through a TLS proxy");
+  }
+  config->on_http_listening = [config, &printer](int port) {
+    const std::string base = "http://" + config->http_listen.substr(0, config->http_listen.rfind(':') + 1) +
+                             std::to_string(port);
+    printer.Note("dashboard at " + base + "/" + (config->public_view ? " (public view)" : "") +
+                 ", metrics at " + base + "/metrics");
+  };
+  return true;
+}
+
 std::function<void(int)> NoteControl(const LiveRunConfig& config, LivePrinter& printer) {
   return [&config, &printer](int port) {
     printer.Note("operators' control API at " +
@@ -306,11 +328,7 @@ int RunRun(const RunArgs& args, const Output& io) {
   };
   config.on_control_listening = NoteControl(config, printer);
   if (!SetUpWebhooks(args.coordinator, io, &config)) return kExitUsage;
-  config.http_listen = args.coordinator.http.value_or("");
-  config.on_http_listening = [&](int port) {
-    printer.Note("metrics at http://" + config.http_listen.substr(0, config.http_listen.rfind(':') + 1) +
-                 std::to_string(port) + "/metrics");
-  };
+  if (!SetUpHttp(args.coordinator, io, &config, printer)) return kExitUsage;
   Style style;
   style.color = io.color_out;
   io.out << style.Bold(std::string(args.rehearsal ? "Rehearsal" : "Run") + " of " + c.runbook.name.value)
@@ -362,11 +380,7 @@ int RunResume(const ResumeArgs& args, const Output& io) {
   };
   config.on_control_listening = NoteControl(config, printer);
   if (!SetUpWebhooks(args.coordinator, io, &config)) return kExitUsage;
-  config.http_listen = args.coordinator.http.value_or("");
-  config.on_http_listening = [&](int port) {
-    printer.Note("metrics at http://" + config.http_listen.substr(0, config.http_listen.rfind(':') + 1) +
-                 std::to_string(port) + "/metrics");
-  };
+  if (!SetUpHttp(args.coordinator, io, &config, printer)) return kExitUsage;
   Style style;
   style.color = io.color_out;
   io.out << style.Bold("Resuming " + input->runbook.name.value) << " from " << args.journal << " ("

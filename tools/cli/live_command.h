@@ -25,6 +25,7 @@ struct CoordinatorArgs {
   std::optional<std::string> control;
   // Plain HTTP for GET /metrics (Prometheus).
   std::optional<std::string> http;
+  bool public_view = false;
   // Webhooks (repeatable), and the CAs to trust for their HTTPS instead of the system's.
   std::vector<std::string> webhooks;
   std::optional<std::string> webhook_ca;

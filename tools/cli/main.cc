@@ -69,7 +69,12 @@ int main(int argc, char** argv) {
                     "Serve the control API to the operators in this file (see 'tminus operators add')");
     cmd->add_option("--control", c.control,
                     "Address of the control API (default 127.0.0.1:7442 with --operators)");
-    cmd->add_option("--http", c.http, "Serve GET /metrics (Prometheus text format) on this address");
+    cmd->add_option("--http", c.http,
+                    "Serve the live dashboard and GET /metrics (Prometheus text format) on this "
+                    "address, in plain HTTP");
+    cmd->add_flag("--public-view", c.public_view,
+                  "Let anyone who can reach --http watch the dashboard without logging in (acting "
+                  "still needs a login)");
     cmd->add_option("--webhook", c.webhooks,
                     "POST gate, sign-off, failure, deadline and end notifications here (Slack- and "
                     "Teams-style JSON; repeat for more)")

@@ -393,8 +393,11 @@ std::vector<std::string> AgentHub::Matching(const Selector& selector) const {
 std::vector<AgentInfo> AgentHub::Connected() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<AgentInfo> out;
+  const auto now = std::chrono::steady_clock::now();
   for (const auto& [id, entry] : agents_) {
-    if (entry.stream != nullptr) out.push_back(entry.info);
+    if (entry.stream == nullptr) continue;
+    out.push_back(entry.info);
+    out.back().silent_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - entry.last_heard);
   }
   return out;
 }

@@ -34,6 +34,8 @@ struct AgentInfo {
   std::string peer;  // "ipv4:10.0.0.5:53122"
   int max_concurrent = 0;
   std::chrono::system_clock::time_point connected_at;
+  // How long since anything was heard from it (filled in by AgentHub::Connected).
+  std::chrono::milliseconds silent_for{0};
 };
 
 class AgentListener {
@@ -85,6 +87,7 @@ class AgentHub {
   bool Send(const std::string& agent, v1::CoordinatorMessage message);
   // The agents connected now.
   std::vector<AgentInfo> Connected() const;
+  std::chrono::milliseconds heartbeat_timeout() const { return options_.heartbeat_timeout; }
   size_t ConnectedCount() const;
   // The ids of the connected agents whose labels include every (key, value) pair of
   // `selector` (all of them for an empty one), in id order. Served from an index of the

@@ -46,6 +46,7 @@ v1::StatusReply OperatorAccess::Status() const {
 v1::AgentsReply OperatorAccess::Agents() const {
   v1::AgentsReply reply;
   if (hub_ == nullptr) return reply;
+  reply.set_heartbeat_timeout_ms(hub_->heartbeat_timeout().count());
   for (const AgentInfo& info : hub_->Connected()) {
     v1::Agent* a = reply.add_agents();
     a->set_id(info.id);
@@ -54,6 +55,7 @@ v1::AgentsReply OperatorAccess::Agents() const {
     a->set_peer(info.peer);
     a->set_connected_unix_ms(
         std::chrono::duration_cast<std::chrono::milliseconds>(info.connected_at.time_since_epoch()).count());
+    a->set_silent_ms(info.silent_for.count());
   }
   return reply;
 }

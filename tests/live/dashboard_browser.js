@@ -76,7 +76,8 @@ async function operate(page, url, olu, kim, release) {
   seen.critical = await page.$$eval("#steps tr", (rows) =>
     rows.filter((r) => r.querySelector(".tag.crit")).map((r) => r.dataset.step));
   seen.streams = await page.$$eval("#timeline > text.stream", (ts) => ts.map((t) => t.textContent));
-  seen.agents = await page.$$eval("#agents tr[data-agent]", (rows) => rows.map((r) => r.dataset.agent));
+  seen.agents = await page.$$eval("#agents tr[data-agent]", (rows) =>
+    rows.map((r) => [r.dataset.agent, r.querySelector("[data-health]").dataset.health]));
   seen.live = await page.textContent("#live");
 
   // The step finishes while the page is open: it updates without a reload.

@@ -100,7 +100,7 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(seen["streams"], ["database", "network"])
         self.assertTrue(seen["now_line"])
         self.assertEqual(seen["critical"], ["prep", "confirm", "go-live", "finish"])
-        self.assertEqual(seen["agents"], ["app-1"])
+        self.assertEqual(seen["agents"], [["app-1", "ok"]])
         self.assertEqual(seen["live"], "live")
         # It updated as prep finished, without a reload, from the event stream.
         self.assertFalse(seen["reloaded"])

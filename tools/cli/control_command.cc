@@ -290,7 +290,8 @@ std::optional<int> RunControlCommand(const ControlCommands& c, const Output& io)
       std::string labels;
       for (const auto& [k, v] : agent.labels()) labels += (labels.empty() ? "" : ",") + k + "=" + v;
       io.out << "  " << agent.id() << "  " << agent.peer() << "  " << labels << "  since "
-             << Clock(agent.connected_unix_ms()) << "\n";
+             << Clock(agent.connected_unix_ms()) << ", last heard " << agent.silent_ms() / 1000
+             << "s ago\n";
     }
     return kExitOk;
   }

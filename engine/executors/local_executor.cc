@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "engine/executors/leftovers.h"
+#include "engine/executors/output_capture.h"
 #include "engine/executors/probes.h"
 #include "engine/executors/unique_fd.h"
 
@@ -38,8 +39,6 @@ constexpr Millis kExitPollInterval{50};
 // pipe holds at most 1 MiB unless raised by root), not what a process that left the
 // group might still write.
 constexpr size_t kFinalDrainBytes = 1 << 20;
-// The longest expected text quoted in an error.
-constexpr size_t kMaxQuoted = 200;
 
 enum class StopReason { kNone, kCancel, kShutdown };
 
@@ -50,114 +49,6 @@ std::string ErrnoText(int error) {
 Millis Elapsed(Clock::time_point since) {
   return std::chrono::duration_cast<Millis>(Clock::now() - since);
 }
-
-// The spans of `text` covered by any of `secrets`, sorted and merged.
-std::vector<std::pair<size_t, size_t>> SecretSpans(std::string_view text,
-                                                   const std::vector<std::string>& secrets) {
-  std::vector<std::pair<size_t, size_t>> spans;
-  for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
-    for (size_t at = text.find(secret); at != std::string_view::npos;
-         at = text.find(secret, at + 1)) {
-      spans.emplace_back(at, at + secret.size());
-    }
-  }
-  std::sort(spans.begin(), spans.end());
-  std::vector<std::pair<size_t, size_t>> merged;
-  for (const auto& span : spans) {
-    if (!merged.empty() && span.first <= merged.back().second) {
-      merged.back().second = std::max(merged.back().second, span.second);
-    } else {
-      merged.push_back(span);
-    }
-  }
-  return merged;
-}
-
-// `text` from offset `from` on, with "***" for every secret; a secret that starts before
-// `from` and reaches past it is masked too, so no part of one is ever shown.
-std::string Redact(std::string_view text, size_t from, const std::vector<std::string>& secrets) {
-  const std::vector<std::pair<size_t, size_t>> spans = SecretSpans(text, secrets);
-  std::string out;
-  out.reserve(text.size() - std::min(from, text.size()));
-  auto span = spans.begin();
-  size_t at = from;
-  while (at < text.size()) {
-    while (span != spans.end() && span->second <= at) ++span;
-    if (span != spans.end() && span->first <= at) {
-      out += "***";
-      at = span->second;
-      continue;
-    }
-    const size_t next = span == spans.end() ? text.size() : span->first;
-    out.append(text.substr(at, next - at));
-    at = next;
-  }
-  return out;
-}
-
-size_t LongestSecret(const std::vector<std::string>& secrets) {
-  size_t longest = 0;
-  for (const std::string& secret : secrets) longest = std::max(longest, secret.size());
-  return longest;
-}
-
-// The last `cap` bytes of a stream. It keeps `lookbehind` more bytes than it shows, so a
-// secret cut by the start of the tail is still recognised and masked.
-class OutputTail {
- public:
-  OutputTail(size_t cap, size_t lookbehind) : cap_(cap), keep_(cap + lookbehind) {}
-
-  void Append(const char* data, size_t size) {
-    total_ += size;
-    buffer_.append(data, size);
-    if (buffer_.size() > 2 * keep_) buffer_.erase(0, buffer_.size() - keep_);
-  }
-
-  std::string Finish(const std::vector<std::string>& secrets) const {
-    std::string_view window(buffer_);
-    if (window.size() > keep_) window.remove_prefix(window.size() - keep_);
-    const size_t from = window.size() > cap_ ? window.size() - cap_ : 0;
-    std::string out;
-    if (total_ > cap_) {
-      out = "[tminus: " + std::to_string(total_ - cap_) + " earlier bytes not kept]\n";
-    }
-    return out + Redact(window, from, secrets);
-  }
-
- private:
-  size_t cap_;
-  size_t keep_;
-  uint64_t total_ = 0;
-  std::string buffer_;
-};
-
-// Whether a stream contains `needle`, fed in pieces of any size: it carries the last
-// needle-length-1 bytes from one piece to the next.
-class StreamMatcher {
- public:
-  explicit StreamMatcher(std::string needle)
-      : needle_(std::move(needle)), found_(needle_.empty()) {}
-
-  void Feed(const char* data, size_t size) {
-    if (found_) return;
-    carry_.append(data, size);
-    if (carry_.find(needle_) != std::string::npos) {
-      found_ = true;
-      carry_.clear();
-      return;
-    }
-    const size_t keep = needle_.size() - 1;
-    if (carry_.size() > keep) carry_.erase(0, carry_.size() - keep);
-  }
-
-  bool found() const { return found_; }
-
- private:
-  std::string needle_;
-  std::string carry_;
-  bool found_;
-};
 
 // The coordinator's environment with `extra` added; a later name wins.
 std::vector<std::string> MergedEnvironment(
@@ -187,13 +78,6 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   for (std::string& s : strings) out.push_back(s.data());
   out.push_back(nullptr);
   return out;
-}
-
-// `text` in quotes, secrets masked first so that shortening cannot leave part of one.
-std::string Quoted(const std::string& text, const std::vector<std::string>& secrets) {
-  const std::string masked = Redact(text, 0, secrets);
-  if (masked.size() <= kMaxQuoted) return "'" + masked + "'";
-  return "'" + masked.substr(0, kMaxQuoted) + "...'";
 }
 
 std::string SignalDescription(int signal_number) {
@@ -647,11 +531,8 @@ ActionResult LocalExecutor::RunProcess(Attempt& attempt) const {
   } else if (WIFSIGNALED(status)) {
     error = SignalDescription(WTERMSIG(status));
     if (WCOREDUMP(status)) error += ", core dumped";
-  } else if (result.exit_code != request.expect_exit_code) {
-    error = "exit code " + std::to_string(result.exit_code) + ", expected " +
-            std::to_string(request.expect_exit_code);
-  } else if (!matcher.found()) {
-    error = "stdout does not contain " + Quoted(request.expect_stdout_contains, secrets);
+  } else {
+    error = ExpectationError(request, result.exit_code, matcher.found());
   }
   result.ok = error.empty();
   result.error = Redact(error, 0, secrets);

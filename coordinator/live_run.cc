@@ -15,6 +15,7 @@
 #include "coordinator/agent_hub.h"
 #include "coordinator/operator_access.h"
 #include "coordinator/rehearsal_executor.h"
+#include "coordinator/ssh_executor.h"
 #include "engine/exec/journal_sink.h"
 #include "engine/exec/simulated_executor.h"
 #include "engine/exec/simulated_operator.h"
@@ -303,12 +304,21 @@ absl::StatusOr<LiveRunOutcome> RunLive(const LiveRunConfig& config) {
   }
 
   LocalExecutor local;
+  std::unique_ptr<SshExecutor> ssh;
+  for (const Target& t : runbook.targets) {
+    if (t.kind == Target::Kind::kSsh && ssh == nullptr) {
+      SshExecutorOptions ssh_options;
+      ssh_options.log = config.log;
+      ssh = std::make_unique<SshExecutor>(runbook, ssh_options);
+    }
+  }
   Scenario empty_scenario;
   SimulatedExecutor simulated(runbook, *config.graph, empty_scenario, &scheduler);
   auto live_for = [&](const std::string& target) -> Executor* {
     if (target == "local") return &local;
     const Target* t = runbook.FindTarget(target);
     if (t != nullptr && t->kind == Target::Kind::kAgents) return agents.get();
+    if (t != nullptr && t->kind == Target::Kind::kSsh) return ssh.get();
     return nullptr;
   };
   RehearsalExecutor rehearsal(runbook, &simulated, live_for, config.live_checks);

@@ -164,3 +164,60 @@ class LiveRig:
         if r.returncode != 0:
             raise AssertionError(f"audit export failed: {r.stderr}")
         return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
+SSH_ACCOUNT = "tminus-ssh"
+
+
+def ssh_account():
+    """The account SSH tests log in as: a dedicated one with a plain /bin/sh when running
+    as root (created here; its password is '*', unlocked for key logins), else ours."""
+    import pwd
+    if os.getuid() != 0:
+        return pwd.getpwuid(os.getuid()).pw_name
+    try:
+        pwd.getpwnam(SSH_ACCOUNT)
+    except KeyError:
+        subprocess.run(["useradd", "-m", "-s", "/bin/sh", SSH_ACCOUNT], check=True)
+    subprocess.run(["usermod", "-p", "*", SSH_ACCOUNT], check=True)
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    return SSH_ACCOUNT
+
+
+class Sshd:
+    """A real OpenSSH server on one loopback address, with its own host key, accepting
+    `user_pub` (a public key file) for every user; started with /usr/sbin/sshd -D and
+    stopped by PID through the rig."""
+
+    def __init__(self, rig, address, port, name, user_pub):
+        self.address, self.port = address, port
+        self.dir = rig.path("sshd-" + name)
+        os.makedirs(self.dir)
+        os.chmod(self.dir, 0o755)
+        key = os.path.join(self.dir, "host_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+        with open(key + ".pub") as f:
+            kind, blob = f.read().split()[:2]
+        self.known_hosts_line = f"[{address}]:{port} {kind} {blob}\n"
+        auth = os.path.join(self.dir, "authorized_keys")
+        shutil.copy(user_pub, auth)
+        os.chmod(auth, 0o644)
+        config = os.path.join(self.dir, "sshd_config")
+        with open(config, "w") as f:
+            f.write(f"ListenAddress {address}\nPort {port}\nHostKey {key}\n"
+                    f"AuthorizedKeysFile {auth}\nUsePAM no\nStrictModes no\n"
+                    "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                    f"PidFile {self.dir}/sshd.pid\nMaxStartups 100:30:200\nMaxSessions 100\n"
+                    "LogLevel ERROR\nSubsystem sftp /usr/lib/openssh/sftp-server\n")
+        self.proc = Process(["/usr/sbin/sshd", "-D", "-e", "-f", config], cwd=self.dir,
+                            name=f"sshd {name}")
+        rig.procs.append(self.proc)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection((address, port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"sshd {name} does not listen: {self.proc.output()}")
+                time.sleep(0.05)

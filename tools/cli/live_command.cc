@@ -149,12 +149,6 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const CoordinatorA
 // they do not make a safe setup.
 bool SetUpAgentService(const Runbook& rb, const CoordinatorArgs& args, const char* command,
                        const Output& io, LiveRunConfig* config) {
-  std::string ssh_target;
-  if (UsesTargetKind(rb, Target::Kind::kSsh, &ssh_target)) {
-    io.err << "tminus " << command << ": target '" << ssh_target
-           << "' is reached over SSH, which this coordinator cannot do yet\n";
-    return false;
-  }
   std::string agent_target;
   const bool needs_agents = UsesTargetKind(rb, Target::Kind::kAgents, &agent_target);
   if (!needs_agents && !args.listen) return true;

@@ -13,6 +13,7 @@
 #ifdef TMINUS_LIVE
 #include "tools/cli/live_command.h"
 #include "tools/cli/operators_command.h"
+#include "tools/cli/ssh_command.h"
 #endif
 #include "tools/cli/terminal.h"
 
@@ -116,6 +117,16 @@ int main(int argc, char** argv) {
 #ifdef TMINUS_LIVE
   ControlCommands control;
   AddControlCommands(app, control);
+  SshTrustArgs ssh_trust_args;
+  CLI::App* ssh_cmd = app.add_subcommand("ssh", "SSH hosts that run no agent");
+  ssh_cmd->require_subcommand(1);
+  CLI::App* ssh_trust = ssh_cmd->add_subcommand(
+      "trust", "Show SSH hosts' key fingerprints and add the keys not yet known to known_hosts");
+  ssh_trust->add_option("HOST", ssh_trust_args.hosts, "HOST, HOST:PORT or [ADDRESS]:PORT")->required();
+  ssh_trust->add_option("--known-hosts", ssh_trust_args.known_hosts,
+                        "The known_hosts file (default ~/.ssh/known_hosts), as the runbook's "
+                        "'known_hosts' names it");
+  ssh_trust->add_option("--port", ssh_trust_args.port, "For hosts given without one (default 22)");
   OperatorsArgs operators;
   CLI::App* operators_cmd =
       app.add_subcommand("operators", "Who may use the control API: names, roles and API tokens");
@@ -172,6 +183,7 @@ int main(int argc, char** argv) {
   if (*run_cmd) return RunRun(run, io);
   if (*resume_cmd) return RunResume(resume, io);
   if (std::optional<int> code = RunControlCommand(control, io)) return *code;
+  if (*ssh_trust) return RunSshTrust(ssh_trust_args, io);
   if (*operators_add) return RunOperatorsAdd(operators, io);
   if (*operators_rotate) return RunOperatorsRotate(operators, io);
   if (*operators_remove) return RunOperatorsRemove(operators, io);

@@ -190,6 +190,37 @@ targets:
         self.assertEqual(refused.returncode, 1)
         self.assertIn("is NOT the key", refused.stderr)
 
+    def test_the_ssh_agent_authenticates_and_secrets_are_masked(self):
+        agent = subprocess.run(["ssh-agent", "-s"], capture_output=True, text=True, check=True).stdout
+        env = dict(kv.split("=", 1) for kv in
+                   (part.strip() for part in agent.replace("\n", ";").split(";")) if "=" in kv)
+        try:
+            subprocess.run(["ssh-add", "-q", self.rig.path("user_key")], env=dict(os.environ, **env),
+                           check=True, capture_output=True)
+            steps = """  - id: secret
+    run: {on: web, command: ["sh", "-c", "echo token=$TOKEN"], env: {TOKEN: "${secrets.api}"}}
+"""
+            with open(self.runbook(steps)) as f:
+                text = f.read()
+            text = text.replace(f"      identity: {self.rig.path('user_key')}\n", "")
+            text = text.replace("steps:\n", "secrets:\n  api: {env: SSH_TEST_SECRET}\nsteps:\n", 1)
+            rb = self.rig.write("agent.yaml", text)
+            saved = dict(os.environ)
+            os.environ.update(env)
+            os.environ["SSH_TEST_SECRET"] = "s3cr3t-value"
+            try:
+                code, out, records = self.run_to_end(rb, self.rig.path("agent.db"))
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            self.assertEqual(code, 0, out)
+            result = [r for r in records if r["type"] == "result"][0]["payload"]
+            self.assertIn("token=***", result["stdout"])
+            with open(self.rig.path("agent.db"), "rb") as f:
+                self.assertNotIn(b"s3cr3t-value", f.read())
+        finally:
+            subprocess.run(["ssh-agent", "-k"], env=dict(os.environ, **env), capture_output=True)
+
     def test_a_key_the_servers_do_not_accept_is_refused(self):
         steps = """  - {id: hello, run: {on: web, command: ["true"]}}
 """

@@ -13,27 +13,15 @@
 #include <vector>
 
 #include "engine/executors/remote_command.h"
-#include "tests/ssh/sshd.h"
+#include "tests/ssh/sshd_suite.h"
 
 namespace tminus::ssh {
 namespace {
 
 using namespace std::chrono_literals;
 
-class SshConnectionTest : public ::testing::Test {
+class SshConnectionTest : public tminus::testing::SshdSuite {
  protected:
-  static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/tminus-sshd-XXXXXX";
-    dir_ = new std::string(mkdtemp(tmpl));
-    sshd_ = new tminus::testing::Sshd(*dir_);
-  }
-  static void TearDownTestSuite() {
-    delete sshd_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
-  void SetUp() override { ASSERT_TRUE(sshd_->ok()) << sshd_->why(); }
-
   Endpoint Good() const {
     Endpoint e;
     e.host = "127.0.0.1";
@@ -63,13 +51,7 @@ class SshConnectionTest : public ::testing::Test {
     o.exit_status = (*ch)->exit_status();
     return o;
   }
-
-  static std::string* dir_;
-  static tminus::testing::Sshd* sshd_;
 };
-
-std::string* SshConnectionTest::dir_ = nullptr;
-tminus::testing::Sshd* SshConnectionTest::sshd_ = nullptr;
 
 TEST_F(SshConnectionTest, RunsCommandsAndReportsTheirExitCodesAndOutput) {
   absl::StatusOr<std::unique_ptr<Connection>> c = Connection::Open(Good());

@@ -16,30 +16,18 @@
 #include <string>
 #include <vector>
 
-#include "tests/ssh/sshd.h"
+#include "tests/ssh/sshd_suite.h"
 
 namespace tminus {
 namespace {
 
 using namespace std::chrono_literals;
 
-class SshExecutorTest : public ::testing::Test {
+class SshExecutorTest : public tminus::testing::SshdSuite {
  protected:
-  static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/tminus-sshx-XXXXXX";
-    dir_ = new std::string(mkdtemp(tmpl));
-    sshd_ = new tminus::testing::Sshd(*dir_);
-    std::filesystem::create_directory(*dir_ + "/scratch");
-    std::filesystem::permissions(*dir_ + "/scratch", std::filesystem::perms::all);
-  }
-  static void TearDownTestSuite() {
-    delete sshd_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
-
   void SetUp() override {
-    ASSERT_TRUE(sshd_->ok()) << sshd_->why();
+    SshdSuite::SetUp();
+    if (HasFatalFailure()) return;
     runbook_.targets.clear();
     Target web;
     web.name.value = "web";
@@ -79,12 +67,7 @@ class SshExecutorTest : public ::testing::Test {
   }
 
   Runbook runbook_;
-  static std::string* dir_;
-  static tminus::testing::Sshd* sshd_;
 };
-
-std::string* SshExecutorTest::dir_ = nullptr;
-tminus::testing::Sshd* SshExecutorTest::sshd_ = nullptr;
 
 TEST_F(SshExecutorTest, EveryCommandToAHostUsesTheSameSession) {
   SshExecutor executor(runbook_);

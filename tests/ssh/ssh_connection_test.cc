@@ -5,6 +5,9 @@
 #include "ssh/ssh_connection.h"
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -151,6 +154,29 @@ TEST_F(SshConnectionTest, NothingListeningIsUnavailable) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(std::string(c.status().message()).find("cannot connect to 127.0.0.1:1"), std::string::npos);
+}
+
+TEST_F(SshConnectionTest, AServerThatNeverAnswersTimesOut) {
+  // A listener that accepts connections and never sends SSH's banner.
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  Endpoint e = Good();
+  e.port = ntohs(addr.sin_port);
+  e.connect_timeout = 2s;
+  const auto started = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<Connection>> c = Connection::Open(e);
+  const auto took = std::chrono::steady_clock::now() - started;
+  close(listener);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
+  EXPECT_GE(took, 1500ms);
+  EXPECT_LT(took, 10s);
 }
 
 TEST_F(SshConnectionTest, ASignalStopsARunningCommand) {

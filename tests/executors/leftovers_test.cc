@@ -21,7 +21,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-constexpr auto kBound = std::chrono::seconds(10);
+constexpr auto kLeftoverBound = std::chrono::seconds(10);
 
 // A run id of this test process alone: tests run in parallel, each in its own process, and
 // must not find (or stop) each other's trees.
@@ -73,7 +73,7 @@ class Tree {
 // FindLeftovers once it sees `count` processes (the shell needs a moment to start them).
 std::vector<Leftover> FindAtLeast(const std::string& run, const std::string& dispatch,
                                   size_t count) {
-  const auto deadline = std::chrono::steady_clock::now() + kBound;
+  const auto deadline = std::chrono::steady_clock::now() + kLeftoverBound;
   std::vector<Leftover> found;
   while (std::chrono::steady_clock::now() < deadline) {
     found = FindLeftovers(run, dispatch);
@@ -129,7 +129,7 @@ ActionRequest Request(const std::string& run, const std::string& dispatch) {
 }
 
 ActionResult Wait(std::future<ActionResult>& future) {
-  if (future.wait_for(kBound) != std::future_status::ready) {
+  if (future.wait_for(kLeftoverBound) != std::future_status::ready) {
     ADD_FAILURE() << "no result within the bound";
     return {};
   }

@@ -5,9 +5,9 @@
 #include <openssl/rand.h>
 
 #include "absl/strings/escaping.h"
-#include "control/acts.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "control/acts.h"
 
 namespace tminus::control {
 namespace {

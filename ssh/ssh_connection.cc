@@ -238,10 +238,9 @@ bool Channel::Finish(std::string* out, std::string* err, std::chrono::millisecon
     if (std::chrono::steady_clock::now() >= deadline) return false;
     connection_->Wait(std::chrono::milliseconds(50));
   }
-  // exit-status (or exit-signal) follows the end of the output; it blocks until it comes
-  // or the channel closes.
-  ssh_session session = connection_->session_->session;
-  ssh_set_blocking(session, 1);
+  // exit-status (or exit-signal) follows the end of the output; the session is blocking
+  // (libssh's default, never changed here), so this waits until it comes or the channel
+  // closes.
   exit_status_ = ssh_channel_get_exit_status(handle_->channel);
   signal_ = handle_->signal;
   Read(out, err);

@@ -15,7 +15,7 @@ if [[ ! -f "$asan/build.ninja" ]]; then
     -DTMINUS_TOOLS=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 >/dev/null
 fi
 ninja -C "$asan" -j"$jobs" tminus_unit_tests tminus_exec_tests tminus_journal_tests \
-  tminus_executor_tests tminus_audit_command_tests
+  tminus_executor_tests tminus_audit_command_tests tminus_history_tests tminus_interchange_tests
 # The randomized engine test runs fewer cases here; the full count runs in the main build.
 # Passing tests are filtered out of the log; failures keep their output (pipefail keeps
 # ctest's verdict).

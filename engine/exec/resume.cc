@@ -3,95 +3,36 @@
 
 #include <utility>
 
-#include "engine/base/diagnostic.h"
-#include "engine/journal/journal.h"
-#include "engine/loader/runbook_loader.h"
+#include "engine/history/recorded_run.h"
 #include "engine/model/time_spec.h"
-#include "engine/validate/validator.h"
 
 namespace tminus {
 
-namespace {
-
-// The first errors of a runbook that does not load, "LINE:COL: message; ...".
-std::string FirstErrors(const Diagnostics& diagnostics) {
-  constexpr int kShown = 3;
-  std::string out;
-  int shown = 0;
-  for (const Diagnostic& d : diagnostics.all()) {
-    if (d.severity != Severity::kError) continue;
-    if (shown == kShown) {
-      out += "; ...";
-      break;
-    }
-    out += (shown == 0 ? "" : "; ") + std::to_string(d.loc.line) + ":" +
-           std::to_string(d.loc.column) + ": " + d.message;
-    ++shown;
-  }
-  return out;
-}
-
-}  // namespace
-
 absl::StatusOr<ResumeInput> LoadRunForResume(const std::string& journal_path) {
-  absl::StatusOr<std::vector<JournalRecord>> records = ReadJournal(journal_path);
-  if (!records.ok()) return records.status();
-  const VerifyResult verified = VerifyJournal(journal_path, std::nullopt, RunEnd::kOptional);
-  if (!verified.ok) {
-    return absl::DataLossError("the journal " + journal_path +
-                               " does not verify: " + verified.problem + "; it cannot be resumed");
+  absl::StatusOr<RecordedRun> run = LoadRecordedRun(journal_path);
+  if (!run.ok()) return run.status();
+  if (!run->verify.ok) {
+    return absl::DataLossError("the journal " + journal_path + " does not verify: " +
+                               run->verify.problem + "; it cannot be resumed");
   }
-  // Verified: not empty, record 1 is run_started with the text its hash states.
+  if (run->ended) {
+    const RunEvent& last = run->events.back();
+    return absl::FailedPreconditionError(
+        "the run in " + journal_path + " already ended (" + RunPhaseName(last.phase) + ") at " +
+        FormatIsoTime(run->wall_ms.back() / 1000, 0) + "; nothing to resume");
+  }
   ResumeInput input;
   input.journal_path = journal_path;
-  input.records = static_cast<int64_t>(records->size());
-  input.head = records->back().hash;
-
-  // run_started and run_ended name no step: they decode against any runbook.
-  const Runbook none{};
-  const StepGraph no_steps = StepGraph::Build(none);
-  const JournalRecord& first = records->front();
-  absl::StatusOr<RunEvent> started =
-      DecodeEvent(first.type, first.actor, first.payload, none, no_steps);
-  if (!started.ok()) {
-    return absl::DataLossError("record 1 of " + journal_path + ": " +
-                               std::string(started.status().message()));
-  }
-  const JournalRecord& last = records->back();
-  if (last.type == EventTypeName(EventType::kRunEnded)) {
-    absl::StatusOr<RunEvent> ended =
-        DecodeEvent(last.type, last.actor, last.payload, none, no_steps);
-    const std::string how = ended.ok() ? RunPhaseName(ended->phase) : "its state unreadable";
-    return absl::FailedPreconditionError("the run in " + journal_path + " already ended (" + how +
-                                         ") at " + FormatIsoTime(last.wall_ms / 1000, 0) +
-                                         "; nothing to resume");
-  }
-
-  input.runbook_text = started->runbook_text;
-  input.runbook_sha256 = started->runbook_sha256;
-  input.mode = started->mode;
-  input.t0 = EngineTime(started->t0_ms);
-  input.t0_known = started->t0_known;
-  Diagnostics diagnostics;
-  input.runbook = LoadRunbook(input.runbook_text, &diagnostics);
-  if (!diagnostics.has_errors()) ValidateRunbook(input.runbook, ValidateOptions{}, &diagnostics);
-  if (diagnostics.has_errors()) {
-    diagnostics.SortByLocation();
-    return absl::InvalidArgumentError("the runbook kept in " + journal_path +
-                                      " is not valid: " + FirstErrors(diagnostics));
-  }
-  input.graph = StepGraph::Build(input.runbook);
-
-  input.events.reserve(records->size());
-  for (const JournalRecord& r : *records) {
-    absl::StatusOr<RunEvent> event =
-        DecodeEvent(r.type, r.actor, r.payload, input.runbook, input.graph);
-    if (!event.ok()) {
-      return absl::DataLossError("record " + std::to_string(r.seq) + " of " + journal_path + ": " +
-                                 std::string(event.status().message()));
-    }
-    input.events.push_back(*std::move(event));
-  }
+  input.records = run->records;
+  input.head = std::move(run->head);
+  input.runbook_text = run->started.runbook_text;
+  input.runbook_sha256 = run->started.runbook_sha256;
+  input.mode = run->started.mode;
+  input.t0 = EngineTime(run->started.t0_ms);
+  input.t0_known = run->started.t0_known;
+  input.runbook = std::move(run->runbook);
+  input.graph = std::move(run->graph);
+  input.events = std::move(run->events);
   return input;
 }
 

@@ -38,6 +38,9 @@ absl::StatusOr<Plan> MakePlan(const Runbook& runbook, const StepGraph& graph,
   for (int i = 0; i < n; ++i) {
     const Step& step = runbook.steps[i];
     plan.durations[i] = PlannedDuration(step);
+    if (i < static_cast<int>(options.durations.size()) && options.durations[i]) {
+      plan.durations[i] = *options.durations[i];
+    }
     if (step.not_before.present()) {
       auto offset = offset_of(step.not_before, "not_before of step '" + step.id.value + "'");
       if (!offset.ok()) return offset.status();

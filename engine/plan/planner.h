@@ -42,6 +42,9 @@ struct Plan {
 struct PlanOptions {
   // Overrides window.start as T0.
   std::optional<Instant> t0;
+  // By step index: a duration to plan with instead of the runbook's (observed durations
+  // from earlier runs). Empty, or std::nullopt for a step, keeps the runbook's.
+  std::vector<std::optional<Seconds>> durations;
 };
 
 // T0 for a runbook: --t0 when given, else window.start; unknown otherwise.

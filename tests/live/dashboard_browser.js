@@ -9,17 +9,7 @@
 // expectation fails.
 "use strict";
 const fs = require("fs");
-const path = require("path");
-
-const modules = process.env.TMINUS_NODE_MODULES;
-const { chromium } = require(modules ? path.join(modules, "playwright-core") : "playwright-core");
-
-function executable() {
-  for (const p of [process.env.TMINUS_CHROMIUM, "/usr/lib/chromium/chromium", "/usr/bin/chromium"]) {
-    if (p && fs.existsSync(p)) return p;
-  }
-  throw new Error("no Chromium: install Debian's chromium package (tools/install-deps.sh does)");
-}
+const { launch } = require("./chromium");
 
 function expect(condition, what) {
   if (!condition) throw new Error("expected " + what);
@@ -123,8 +113,7 @@ async function publicView(page, url) {
 
 async function main() {
   const [mode, url, ...rest] = process.argv.slice(2);
-  const browser = await chromium.launch({ executablePath: executable(), headless: true,
-                                          args: ["--no-sandbox", "--disable-gpu"] });
+  const browser = await launch();
   const page = await browser.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(String(e)));

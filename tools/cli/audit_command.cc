@@ -62,17 +62,6 @@ std::string FormatUtcMillis(int64_t wall_ms) {
   return buffer;
 }
 
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
-}
-
 int RunAuditVerify(const AuditVerifyArgs& args, const Output& io) {
   Style err;
   err.color = io.color_err;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/interchange/csv.h"
 #include "tools/cli/commands.h"
 
 namespace tminus::cli {
@@ -30,7 +31,7 @@ int RunAuditExport(const AuditExportArgs& args, const Output& io);
 
 // ISO 8601 UTC with milliseconds, e.g. "2024-05-01T22:00:00.123Z".
 std::string FormatUtcMillis(int64_t wall_ms);
-// One CSV field, quoted per RFC 4180 when it holds a comma, a quote, CR or LF.
-std::string CsvField(const std::string& text);
+// One CSV field, quoted per RFC 4180 (shared with the plan's spreadsheet export).
+using ::tminus::CsvField;
 
 }  // namespace tminus::cli

@@ -32,8 +32,21 @@ struct PlanArgs {
   std::optional<std::string> t0;
   bool json = false;
   bool mermaid = false;
+  bool csv = false;                      // a task list for spreadsheets on stdout
+  std::optional<std::string> msproject;  // also write MS Project XML to this file
+  std::vector<std::string> durations_from;  // journals whose observed durations to plan with
 };
 int RunPlan(const PlanArgs& args, const Output& io);
+
+// `tminus import --csv FILE`: a spreadsheet task list to a runbook skeleton.
+struct ImportArgs {
+  std::string csv;
+  std::optional<std::string> output;  // stdout when absent
+  bool force = false;                 // overwrite an existing --output
+  std::optional<std::string> name;    // the runbook's name; else from the file's name
+  std::optional<std::string> t0;
+};
+int RunImport(const ImportArgs& args, const Output& io);
 
 struct SimulateArgs {
   std::string file;

@@ -5,11 +5,14 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#ifdef TMINUS_CERTS
 #include "net/link_args.h"
+#endif
 #include "tools/cli/audit_command.h"
 #include "tools/cli/certs_command.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/control_command.h"
+#include "tools/cli/report_command.h"
 #ifdef TMINUS_LIVE
 #include "tools/cli/live_command.h"
 #include "tools/cli/operators_command.h"
@@ -19,7 +22,9 @@
 
 int main(int argc, char** argv) {
   using namespace tminus::cli;
+#ifdef TMINUS_CERTS  // built with gRPC
   tminus::net::DisableMutexDeadlockDetection();
+#endif
   CLI::App app{"tminus: cutover runbooks, planned, rehearsed and run"};
   app.set_version_flag("--version", "tminus 0.1.0");
   app.require_subcommand(1);
@@ -38,7 +43,16 @@ int main(int argc, char** argv) {
   plan_cmd->add_option("FILE", plan.file, "Runbook file")->required();
   plan_cmd->add_option("--t0", plan.t0, "T0 (ISO 8601 with offset), overriding window.start");
   auto* json_flag = plan_cmd->add_flag("--json", plan.json, "Machine-readable output");
-  plan_cmd->add_flag("--mermaid", plan.mermaid, "A Mermaid Gantt chart")->excludes(json_flag);
+  auto* mermaid_flag =
+      plan_cmd->add_flag("--mermaid", plan.mermaid, "A Mermaid Gantt chart")->excludes(json_flag);
+  plan_cmd->add_flag("--csv", plan.csv,
+                     "A task list for spreadsheets (UTF-8 CSV, one row per step in plan order)")
+      ->excludes(json_flag)->excludes(mermaid_flag);
+  plan_cmd->add_option("--durations-from", plan.durations_from,
+                       "Plan with the durations these runs' journals observed (the median per step)")
+      ->expected(1, -1);
+  plan_cmd->add_option("--msproject", plan.msproject,
+                       "Also write the plan as MS Project XML to FILE (needs T0)");
 
   SimulateArgs simulate;
   CLI::App* simulate_cmd =
@@ -48,6 +62,20 @@ int main(int argc, char** argv) {
   simulate_cmd->add_option("--t0", simulate.t0, "T0 (ISO 8601 with offset), overriding window.start");
   simulate_cmd->add_option("--journal", simulate.journal, "Write the run's journal to this new file");
   simulate_cmd->add_flag("--json", simulate.json, "Machine-readable output");
+
+  ImportArgs import_args;
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "Turn a spreadsheet task list (Excel, MS Project, Smartsheet CSV) into a runbook");
+  import_cmd->add_option("--csv", import_args.csv, "The task list: a CSV file with a header row")
+      ->required();
+  import_cmd->add_option("--output", import_args.output,
+                         "Write the runbook to this new file (default: stdout)");
+  import_cmd->add_flag("--force", import_args.force, "Overwrite --output if it exists");
+  import_cmd->add_option("--name", import_args.name,
+                         "The runbook's name (default: from the file's name)");
+  import_cmd->add_option("--t0", import_args.t0,
+                         "T0 (ISO 8601 with offset): window.start, and the offset of start times "
+                         "written without one");
 
 #ifdef TMINUS_LIVE
   auto add_coordinator_flags = [](CLI::App* cmd, CoordinatorArgs& c) {
@@ -114,6 +142,20 @@ int main(int argc, char** argv) {
   export_cmd->add_option("JOURNAL", export_args.journal, "Journal file")->required();
   export_cmd->add_option("--format", export_args.format, "jsonl or csv")->required();
 
+  ReportArgs report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "Write the post-cutover report of a run from its journal (Markdown on stdout by default)");
+  report_cmd->add_option("JOURNAL", report.journal, "Journal file")->required();
+  report_cmd->add_option("--html", report.html, "Write a self-contained HTML report (prints to PDF) to FILE");
+  report_cmd->add_option("--markdown", report.markdown, "Write the Markdown report to FILE");
+  CompareArgs compare;
+  CLI::App* compare_cmd = app.add_subcommand(
+      "compare", "Compare two runs of a runbook: durations, what moved the end, the critical path");
+  compare_cmd->add_option("JOURNAL_A", compare.journal_a, "The earlier run's journal")->required();
+  compare_cmd->add_option("JOURNAL_B", compare.journal_b, "The later run's journal")->required();
+  compare_cmd->add_option("--html", compare.html, "Also write the comparison as an HTML page to FILE");
+  compare_cmd->add_flag("--json", compare.json, "Machine-readable output");
+
 #ifdef TMINUS_LIVE
   ControlCommands control;
   AddControlCommands(app, control);
@@ -179,6 +221,7 @@ int main(int argc, char** argv) {
   if (*validate_cmd) return RunValidate(validate, io);
   if (*plan_cmd) return RunPlan(plan, io);
   if (*simulate_cmd) return RunSimulate(simulate, io);
+  if (*import_cmd) return RunImport(import_args, io);
 #ifdef TMINUS_LIVE
   if (*run_cmd) return RunRun(run, io);
   if (*resume_cmd) return RunResume(resume, io);
@@ -191,6 +234,8 @@ int main(int argc, char** argv) {
 #endif
   if (*verify_cmd) return RunAuditVerify(verify, io);
   if (*export_cmd) return RunAuditExport(export_args, io);
+  if (*report_cmd) return RunReport(report, io);
+  if (*compare_cmd) return RunCompare(compare, io);
 #ifdef TMINUS_CERTS
   if (*certs_init_cmd) return RunCertsInit(certs_init, io);
   if (*certs_add_cmd) return RunCertsAddAgent(certs_add, io);

@@ -1,9 +1,13 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "engine/history/observed_durations.h"
+#include "engine/interchange/msproject_writer.h"
+#include "engine/interchange/task_csv.h"
 #include "engine/model/step_graph.h"
 #include "engine/plan/planner.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/recorded_runs.h"
 #include "tools/cli/runbook_file.h"
 #include "tools/cli/terminal.h"
 
@@ -30,7 +34,7 @@ std::string CriticalPathText(const Runbook& rb, const Plan& plan) {
   return text;
 }
 
-void PrintTable(const Runbook& rb, const Plan& plan, const Output& io) {
+void PrintTable(const Runbook& rb, const Plan& plan, const ObservedDurations* observed, const Output& io) {
   Style style;
   style.color = io.color_out;
   std::string heading = rb.name.value;
@@ -57,7 +61,8 @@ void PrintTable(const Runbook& rb, const Plan& plan, const Output& io) {
     const PlannedStep& p = plan.steps[i];
     std::vector<std::string> row = {p.critical ? "*" : "", s.id.value};
     if (plan.t0_unix) row.insert(row.end(), {When(plan, p.start), When(plan, p.end)});
-    row.insert(row.end(), {FormatTTime(p.start), FormatDuration(plan.durations[i]),
+    const bool evidence = observed != nullptr && observed->durations[i].has_value();
+    row.insert(row.end(), {FormatTTime(p.start), (evidence ? "~" : "") + FormatDuration(plan.durations[i]),
                            FormatDuration(p.slack), s.owner.value, s.stream.value,
                            Truncate(s.title.value, 48)});
     table.Add(std::move(row), p.critical);
@@ -83,9 +88,14 @@ void PrintTable(const Runbook& rb, const Plan& plan, const Output& io) {
   }
   io.out << style.Bold("Critical path") << " (" << plan.critical_path.size()
          << " steps, * above): " << CriticalPathText(rb, plan) << "\n";
+  if (observed != nullptr) {
+    io.out << style.Bold("Durations") << ": " << observed->steps_observed << " of " << rb.steps.size()
+           << " steps (~ above) as observed in " << observed->runs << (observed->runs == 1 ? " run" : " runs")
+           << " (the median per step); the rest as the runbook estimates\n";
+  }
 }
 
-nlohmann::json PlanJson(const Runbook& rb, const Plan& plan) {
+nlohmann::json PlanJson(const Runbook& rb, const Plan& plan, const ObservedDurations* observed) {
   nlohmann::json steps = nlohmann::json::array();
   for (size_t i = 0; i < rb.steps.size(); ++i) {
     const Step& s = rb.steps[i];
@@ -98,7 +108,10 @@ nlohmann::json PlanJson(const Runbook& rb, const Plan& plan) {
                      {"slack_s", p.slack.count()},
                      {"critical", p.critical},
                      {"stream", s.stream.present() ? nlohmann::json(s.stream.value) : nullptr},
-                     {"owner", s.owner.present() ? nlohmann::json(s.owner.value) : nullptr}});
+                     {"owner", s.owner.present() ? nlohmann::json(s.owner.value) : nullptr},
+                     {"duration_source",
+                      observed != nullptr && observed->durations[i] ? "observed" : "runbook"},
+                     {"observed_runs", observed != nullptr ? observed->samples[i] : 0}});
   }
   nlohmann::json critical = nlohmann::json::array();
   for (int i : plan.critical_path) critical.push_back(rb.steps[i].id.value);
@@ -155,6 +168,34 @@ void PrintMermaid(const Runbook& rb, const Plan& plan, const Output& io) {
   }
 }
 
+// The durations the runs in `journals` observed for `rb`'s steps, or null (having said why,
+// with *exit_code set).
+std::unique_ptr<ObservedDurations> ObservedFrom(const std::vector<std::string>& journals, const Runbook& rb,
+                                                const Output& io, int* exit_code) {
+  std::vector<std::unique_ptr<RecordedRun>> runs;
+  std::vector<RunHistory> histories;
+  histories.reserve(journals.size());
+  for (const std::string& path : journals) {
+    runs.push_back(LoadJournalFor("plan", path, io, exit_code));
+    if (!runs.back()) return nullptr;
+    if (!runs.back()->verify.ok) {
+      *exit_code = VerifiedExit("plan", *runs.back(), io);
+      io.err << "tminus plan: the durations in " << path << " are not evidence\n";
+      return nullptr;
+    }
+    histories.push_back(BuildHistory(*runs.back()));
+  }
+  std::vector<const RunHistory*> pointers;
+  for (const RunHistory& h : histories) pointers.push_back(&h);
+  absl::StatusOr<ObservedDurations> observed = ObserveDurations(rb, pointers);
+  if (!observed.ok()) {
+    io.err << "tminus plan: --durations-from: " << observed.status().message() << "\n";
+    *exit_code = kExitInvalid;
+    return nullptr;
+  }
+  return std::make_unique<ObservedDurations>(*std::move(observed));
+}
+
 }  // namespace
 
 int RunPlan(const PlanArgs& args, const Output& io) {
@@ -167,17 +208,39 @@ int RunPlan(const PlanArgs& args, const Output& io) {
   const StepGraph graph = StepGraph::Build(c.runbook);
   PlanOptions plan_options;
   plan_options.t0 = t0;
+  std::unique_ptr<ObservedDurations> observed;
+  if (!args.durations_from.empty()) {
+    observed = ObservedFrom(args.durations_from, c.runbook, io, &exit_code);
+    if (!observed) return exit_code;
+    plan_options.durations = observed->durations;
+  }
   absl::StatusOr<Plan> plan = MakePlan(c.runbook, graph, plan_options);
   if (!plan.ok()) {
     io.err << "tminus plan: " << args.file << ": " << plan.status().message() << "\n";
     return kExitInvalid;
   }
+  if (args.msproject) {
+    // MS Project has only absolute dates: without T0 there is nothing true to write.
+    if (!plan->t0_unix) {
+      io.err << "tminus plan: --msproject needs T0 (MS Project dates are absolute): set "
+                "window.start in " << args.file
+             << " or pass --t0, like --t0 2026-12-05T22:00:00-05:00\n";
+      return kExitUsage;
+    }
+    std::string error;
+    if (!WriteFileAtomically(*args.msproject, WriteMsProjectXml(c.runbook, *plan), &error)) {
+      io.err << "tminus plan: cannot write '" << *args.msproject << "': " << error << "\n";
+      return kExitUsage;
+    }
+  }
   if (args.json) {
-    io.out << PlanJson(c.runbook, *plan).dump(2) << "\n";
+    io.out << PlanJson(c.runbook, *plan, observed.get()).dump(2) << "\n";
   } else if (args.mermaid) {
     PrintMermaid(c.runbook, *plan, io);
+  } else if (args.csv) {
+    io.out << WriteTaskCsv(c.runbook, *plan);
   } else {
-    PrintTable(c.runbook, *plan, io);
+    PrintTable(c.runbook, *plan, observed.get(), io);
   }
   return kExitOk;
 }

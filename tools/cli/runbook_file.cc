@@ -4,7 +4,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/loader/runbook_loader.h"
 #include "tools/cli/terminal.h"
@@ -34,6 +36,40 @@ bool ReadFile(const std::string& path, std::string* text, std::string* error) {
   }
   *text = std::move(buffer).str();
   return true;
+}
+
+bool WriteFileAtomically(const std::string& path, const std::string& text, std::string* error) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    *error = "it is a directory";
+    return false;
+  }
+  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  size_t written = 0;
+  bool ok = true;
+  while (ok && written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) ok = false;
+    else written += static_cast<size_t>(n);
+  }
+  if (ok && ::fsync(fd) != 0) ok = false;
+  if (!ok) *error = std::strerror(errno);
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    *error = std::strerror(errno);
+  }
+  if (ok && ::rename(temporary.c_str(), path.c_str()) != 0) {
+    ok = false;
+    *error = std::strerror(errno);
+  }
+  if (!ok) ::unlink(temporary.c_str());
+  return ok;
 }
 
 CheckedRunbook CheckRunbookFile(const std::string& path, const ValidateOptions& options,

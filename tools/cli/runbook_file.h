@@ -32,6 +32,10 @@ CheckedRunbook CheckRunbookFile(const std::string& path, const ValidateOptions& 
 // Reads a whole file; false with *error (strerror text) when it cannot.
 bool ReadFile(const std::string& path, std::string* text, std::string* error);
 
+// Writes `text` to `path` whole or not at all: into a temporary file beside it, synced, then
+// renamed over it. False with *error when it cannot (the old file, if any, is untouched).
+bool WriteFileAtomically(const std::string& path, const std::string& text, std::string* error);
+
 // Parses --t0: an absolute ISO 8601 time with offset.
 std::optional<Instant> ParseT0(const std::string& text, std::string* error);
 

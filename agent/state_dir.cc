@@ -32,8 +32,6 @@ constexpr const char* kAttemptSuffix = ".attempt";
 constexpr size_t kEntryChecksumHex = 16;
 constexpr size_t kMaxLabelInName = 48;
 
-std::string ErrnoText(int error) { return std::strerror(error); }
-
 bool EndsWith(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -112,7 +110,7 @@ std::vector<std::string> ListDirectory(const std::string& dir, int* error) {
 
 absl::Status MakeDirectory(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ErrnoText(errno)));
+  return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", std::strerror(errno)));
 }
 
 }  // namespace
@@ -125,12 +123,12 @@ absl::StatusOr<std::unique_ptr<StateDir>> StateDir::Open(const std::string& path
   const std::string named = absl::StrCat("the state directory ", path);
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot create ", named, ": ", ErrnoText(errno)));
+        absl::StrCat("cannot create ", named, ": ", std::strerror(errno)));
   }
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot use ", named, ": ", ErrnoText(errno)));
+        absl::StrCat("cannot use ", named, ": ", std::strerror(errno)));
   }
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(named, " is not a directory"));
@@ -140,7 +138,7 @@ absl::StatusOr<std::unique_ptr<StateDir>> StateDir::Open(const std::string& path
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat(named, " is not writable: cannot open ", lock_path, ": ", ErrnoText(errno)));
+        absl::StrCat(named, " is not writable: cannot open ", lock_path, ": ", std::strerror(errno)));
   }
   // flock rather than a PID file: the kernel drops the lock when its holder dies, however it
   // dies, so a crash never leaves a stale lock behind. O_CLOEXEC keeps it out of the
@@ -152,7 +150,7 @@ absl::StatusOr<std::unique_ptr<StateDir>> StateDir::Open(const std::string& path
     ::close(fd);
     if (error != EWOULDBLOCK) {
       return absl::FailedPreconditionError(
-          absl::StrCat("cannot lock ", lock_path, ": ", ErrnoText(error)));
+          absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(error)));
     }
     int holder = 0;
     const bool known =
@@ -167,7 +165,7 @@ absl::StatusOr<std::unique_ptr<StateDir>> StateDir::Open(const std::string& path
     const int error = errno;
     ::close(fd);
     return absl::FailedPreconditionError(
-        absl::StrCat(named, " is not writable: cannot write ", lock_path, ": ", ErrnoText(error)));
+        absl::StrCat(named, " is not writable: cannot write ", lock_path, ": ", std::strerror(error)));
   }
   // The lock file may be writable where new files cannot be made (a directory made
   // read-only since): find out now rather than at the first result.
@@ -177,7 +175,7 @@ absl::StatusOr<std::unique_ptr<StateDir>> StateDir::Open(const std::string& path
     const int error = errno;
     ::close(fd);
     return absl::FailedPreconditionError(
-        absl::StrCat(named, " is not writable: cannot create a file in it: ", ErrnoText(error)));
+        absl::StrCat(named, " is not writable: cannot create a file in it: ", std::strerror(error)));
   }
   ::close(probe_fd);
   ::unlink(probe.c_str());
@@ -294,7 +292,7 @@ absl::Status StateDir::LoadAttempts(Contents* contents) {
   int error = 0;
   const std::vector<std::string> names = ListDirectory(dir, &error);
   if (error != 0)
-    return absl::InternalError(absl::StrCat("cannot list ", dir, ": ", ErrnoText(error)));
+    return absl::InternalError(absl::StrCat("cannot list ", dir, ": ", std::strerror(error)));
   std::set<std::string> acknowledged;
   for (const v1::DispatchId& id : contents->acknowledged) acknowledged.insert(AttemptKey(id));
   for (const std::string& name : names) {
@@ -344,7 +342,7 @@ void StateDir::MoveAside(const std::string& dir, const std::string& file, const 
     to = absl::StrCat(damaged, "/", file, ".", n);
   }
   if (status.ok() && ::rename(from.c_str(), to.c_str()) != 0) {
-    status = absl::InternalError(absl::StrCat("cannot rename it: ", ErrnoText(errno)));
+    status = absl::InternalError(absl::StrCat("cannot rename it: ", std::strerror(errno)));
   }
   if (status.ok()) status = SyncDirectory(dir);
   if (status.ok()) status = SyncDirectory(damaged);

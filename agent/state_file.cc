@@ -20,8 +20,6 @@ namespace {
 constexpr absl::string_view kMagic = "tminus-agent-state";
 constexpr size_t kMaxStateFileBytes = 64u << 20;
 
-std::string ErrnoText(int error) { return std::strerror(error); }
-
 std::string ParentOf(const std::string& path) {
   const size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -49,7 +47,7 @@ absl::Status WriteAll(int fd, absl::string_view content, const std::string& name
     const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0)
-      return absl::InternalError(absl::StrCat("cannot write ", name, ": ", ErrnoText(errno)));
+      return absl::InternalError(absl::StrCat("cannot write ", name, ": ", std::strerror(errno)));
     done += static_cast<size_t>(n);
   }
   return absl::OkStatus();
@@ -144,7 +142,7 @@ std::string Sha256Hex(absl::string_view data) {
 absl::StatusOr<std::string> ReadStateFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
-    return absl::InternalError(absl::StrCat("cannot read ", path, ": ", ErrnoText(errno)));
+    return absl::InternalError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -158,7 +156,7 @@ absl::StatusOr<std::string> ReadStateFile(const std::string& path) {
     if (n < 0) {
       const int error = errno;
       ::close(fd);
-      return absl::InternalError(absl::StrCat("cannot read ", path, ": ", ErrnoText(error)));
+      return absl::InternalError(absl::StrCat("cannot read ", path, ": ", std::strerror(error)));
     }
     if (n == 0) break;
     text.append(buffer, static_cast<size_t>(n));
@@ -176,18 +174,18 @@ absl::Status ReplaceFileDurably(const std::string& path, absl::string_view conte
   const int fd =
       ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    return absl::InternalError(absl::StrCat("cannot create ", temporary, ": ", ErrnoText(errno)));
+    return absl::InternalError(absl::StrCat("cannot create ", temporary, ": ", std::strerror(errno)));
   }
   absl::Status status = WriteAll(fd, content, temporary);
   if (status.ok() && ::fsync(fd) != 0) {
-    status = absl::InternalError(absl::StrCat("cannot sync ", temporary, ": ", ErrnoText(errno)));
+    status = absl::InternalError(absl::StrCat("cannot sync ", temporary, ": ", std::strerror(errno)));
   }
   if (::close(fd) != 0 && status.ok()) {
-    status = absl::InternalError(absl::StrCat("cannot close ", temporary, ": ", ErrnoText(errno)));
+    status = absl::InternalError(absl::StrCat("cannot close ", temporary, ": ", std::strerror(errno)));
   }
   if (status.ok() && ::rename(temporary.c_str(), path.c_str()) != 0) {
     status = absl::InternalError(
-        absl::StrCat("cannot rename ", temporary, " to ", path, ": ", ErrnoText(errno)));
+        absl::StrCat("cannot rename ", temporary, " to ", path, ": ", std::strerror(errno)));
   }
   if (!status.ok()) {
     ::unlink(temporary.c_str());
@@ -199,11 +197,11 @@ absl::Status ReplaceFileDurably(const std::string& path, absl::string_view conte
 absl::Status AppendDurably(const std::string& path, absl::string_view line) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    return absl::InternalError(absl::StrCat("cannot open ", path, ": ", ErrnoText(errno)));
+    return absl::InternalError(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
   }
   absl::Status status = WriteAll(fd, line, path);
   if (status.ok() && ::fdatasync(fd) != 0) {
-    status = absl::InternalError(absl::StrCat("cannot sync ", path, ": ", ErrnoText(errno)));
+    status = absl::InternalError(absl::StrCat("cannot sync ", path, ": ", std::strerror(errno)));
   }
   ::close(fd);
   return status;
@@ -212,19 +210,19 @@ absl::Status AppendDurably(const std::string& path, absl::string_view line) {
 absl::Status RemoveDurably(const std::string& path) {
   if (::unlink(path.c_str()) != 0) {
     if (errno == ENOENT) return absl::OkStatus();
-    return absl::InternalError(absl::StrCat("cannot remove ", path, ": ", ErrnoText(errno)));
+    return absl::InternalError(absl::StrCat("cannot remove ", path, ": ", std::strerror(errno)));
   }
   return SyncDirectory(ParentOf(path));
 }
 
 absl::Status SyncDirectory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat("cannot open ", dir, ": ", ErrnoText(errno)));
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot open ", dir, ": ", std::strerror(errno)));
   const int rc = ::fsync(fd);
   const int error = errno;
   ::close(fd);
   if (rc != 0)
-    return absl::InternalError(absl::StrCat("cannot sync ", dir, ": ", ErrnoText(error)));
+    return absl::InternalError(absl::StrCat("cannot sync ", dir, ": ", std::strerror(error)));
   return absl::OkStatus();
 }
 

@@ -26,7 +26,7 @@ bool ValidAgentId(const std::string& id) {
   return true;
 }
 
-std::string Seconds(std::chrono::milliseconds d) {
+std::string SecondsText(std::chrono::milliseconds d) {
   return absl::StrCat(d.count() / 1000.0, "s");
 }
 
@@ -345,7 +345,7 @@ void AgentHub::StreamDone(Stream* stream) {
   }
   if (was_current) {
     Log(absl::StrCat("agent '", stream->agent(), "' disconnected; its attempts are kept for ",
-                     Seconds(options_.heartbeat_timeout), " for it to come back"));
+                     SecondsText(options_.heartbeat_timeout), " for it to come back"));
   }
 }
 
@@ -447,7 +447,7 @@ void AgentHub::HeartbeatLoop() {
       s->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "no heartbeat from the agent"), true);
       s->Unref();
     }
-    const std::string why = absl::StrCat("nothing heard from it for ", Seconds(options_.heartbeat_timeout));
+    const std::string why = absl::StrCat("nothing heard from it for ", SecondsText(options_.heartbeat_timeout));
     for (const std::string& id : lost) {
       Log(absl::StrCat("agent '", id, "' lost: ", why));
       if (listener_ != nullptr) listener_->OnAgentLost(id, why);

@@ -18,7 +18,7 @@
 namespace tminus::cli {
 namespace {
 
-std::string Clock(int64_t unix_ms) {
+std::string UtcClock(int64_t unix_ms) {
   if (unix_ms <= 0) return "-";
   const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
@@ -59,26 +59,26 @@ void PrintStatus(const v1::StatusReply& s, std::ostream& out) {
       << RunStateName(s.state()) << (s.rolling_back() ? ", ROLLING BACK" : "") << "\n";
   const int percent = s.steps_total() > 0 ? s.steps_done() * 100 / s.steps_total() : 0;
   out << "  " << s.steps_done() << " of " << s.steps_total() << " steps done (" << percent << "%)\n";
-  out << "  started " << Clock(s.started_unix_ms()) << "; now " << Clock(s.now_unix_ms()) << "\n";
+  out << "  started " << UtcClock(s.started_unix_ms()) << "; now " << UtcClock(s.now_unix_ms()) << "\n";
   if (s.planned_end_unix_ms() > 0) {
     const int64_t late = s.forecast_end_unix_ms() - s.planned_end_unix_ms();
-    out << "  planned end " << Clock(s.planned_end_unix_ms()) << ", forecast end "
-        << Clock(s.forecast_end_unix_ms()) << " ("
+    out << "  planned end " << UtcClock(s.planned_end_unix_ms()) << ", forecast end "
+        << UtcClock(s.forecast_end_unix_ms()) << " ("
         << (late > 0 ? Span(late) + " behind plan" : late < 0 ? Span(late) + " ahead of plan" : "on plan")
         << ")\n";
   } else {
-    out << "  forecast end " << Clock(s.forecast_end_unix_ms()) << "\n";
+    out << "  forecast end " << UtcClock(s.forecast_end_unix_ms()) << "\n";
   }
   if (s.window_end_unix_ms() > 0) {
     const int64_t spare = s.window_end_unix_ms() - s.forecast_end_unix_ms();
-    out << "  window ends " << Clock(s.window_end_unix_ms()) << ": "
+    out << "  window ends " << UtcClock(s.window_end_unix_ms()) << ": "
         << (spare >= 0 ? Span(spare) + " to spare" : "FORECAST OVERRUNS IT BY " + Span(spare)) << "\n";
   }
   out << "  critical path: " << Joined(s.critical_path(), " -> ") << "\n";
   std::vector<std::string> running, people, paused, missed;
   for (const v1::StepStatus& st : s.steps()) {
     if (st.state() == v1::STEP_STATE_RUNNING) {
-      running.push_back(st.id() + " (since " + Clock(st.started_unix_ms()) + ", " +
+      running.push_back(st.id() + " (since " + UtcClock(st.started_unix_ms()) + ", " +
                         Span(s.now_unix_ms() - st.started_unix_ms()) + ")");
     }
     if (st.state() == v1::STEP_STATE_AWAITING_SIGNOFF) {
@@ -255,7 +255,7 @@ std::optional<int> RunControlCommand(const ControlCommands& c, const Output& io)
       if (a.json) {
         io.out << Json(event) << "\n";
       } else {
-        io.out << Clock(event.time_unix_ms()) << "  " << event.type() << "  " << event.actor() << "  "
+        io.out << UtcClock(event.time_unix_ms()) << "  " << event.type() << "  " << event.actor() << "  "
                << event.payload_json() << "\n";
       }
       io.out.flush();
@@ -290,7 +290,7 @@ std::optional<int> RunControlCommand(const ControlCommands& c, const Output& io)
       std::string labels;
       for (const auto& [k, v] : agent.labels()) labels += (labels.empty() ? "" : ",") + k + "=" + v;
       io.out << "  " << agent.id() << "  " << agent.peer() << "  " << labels << "  since "
-             << Clock(agent.connected_unix_ms()) << ", last heard " << agent.silent_ms() / 1000
+             << UtcClock(agent.connected_unix_ms()) << ", last heard " << agent.silent_ms() / 1000
              << "s ago\n";
     }
     return kExitOk;

@@ -53,22 +53,22 @@ int RunReport(const ReportArgs& args, const Output& io) {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
+using OrderedJson = nlohmann::ordered_json;
 
-Json OptSeconds(const std::optional<Seconds>& s) { return s ? Json(s->count()) : Json(nullptr); }
+OrderedJson OptSeconds(const std::optional<Seconds>& s) { return s ? OrderedJson(s->count()) : OrderedJson(nullptr); }
 
-Json RunJson(const RunHistory& h) {
+OrderedJson RunJson(const RunHistory& h) {
   return {{"journal", h.run->journal_path},
           {"mode", h.run->started.mode},
           {"state", h.state.ended() ? RunPhaseName(h.state.phase()) : "running"},
-          {"t0", report::HasClock(h) ? Json(FormatIsoTime(h.t0_ms / 1000, h.utc_offset_minutes)) : Json(nullptr)},
+          {"t0", report::HasClock(h) ? OrderedJson(FormatIsoTime(h.t0_ms / 1000, h.utc_offset_minutes)) : OrderedJson(nullptr)},
           {"end_offset_s", ToSeconds(h.end()).count()},
           {"verified", h.run->verify.ok},
           {"head", h.run->head}};
 }
 
-Json CompareJson(const Comparison& c) {
-  Json steps = Json::array();
+OrderedJson CompareJson(const Comparison& c) {
+  OrderedJson steps = OrderedJson::array();
   for (const StepComparison& s : c.steps) {
     steps.push_back({{"id", s.id},
                      {"a_s", OptSeconds(s.took_a)},
@@ -78,7 +78,7 @@ Json CompareJson(const Comparison& c) {
                      {"chain_a", s.chain_a},
                      {"chain_b", s.chain_b}});
   }
-  Json movers = Json::array();
+  OrderedJson movers = OrderedJson::array();
   for (int k : c.movers) movers.push_back(c.steps[k].id);
   return {{"a", RunJson(*c.a)},
           {"b", RunJson(*c.b)},

@@ -9,7 +9,6 @@ import io
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -17,29 +16,14 @@ from datetime import datetime, timedelta
 
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cli_checks import Checks  # noqa: E402
+
 TMINUS, RUNBOOKS = sys.argv[1], sys.argv[2]
 NS = {"p": "http://schemas.microsoft.com/project"}
 TEXT1 = "188743731"
-passed, failed = 0, 0
-
-
-def run(*args):
-    p = subprocess.run([TMINUS, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def run_bytes(*args):
-    p = subprocess.run([TMINUS, *args], capture_output=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr.decode()
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {str(detail)[:2000]}")
+checks = Checks(TMINUS, timeout=60)
+run, run_bytes, check = checks.run, checks.run_bytes, checks.check
 
 
 def ttime_seconds(text):
@@ -372,5 +356,4 @@ with tempfile.TemporaryDirectory() as tmp:
     code, out, _ = run("plan", "--help")
     check("plan --help", code == 0 and "--msproject" in out and "--csv" in out, out)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()

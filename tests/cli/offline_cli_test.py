@@ -6,27 +6,16 @@ Usage: offline_cli_test.py TMINUS RUNBOOKS_DIR
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cli_checks import Checks  # noqa: E402
+
 TMINUS, RUNBOOKS = sys.argv[1], sys.argv[2]
 MAIN = os.path.join(RUNBOOKS, "dc-to-cloud-wave.yaml")
-passed, failed = 0, 0
-
-
-def run(*args):
-    p = subprocess.run([TMINUS, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+checks = Checks(TMINUS, timeout=60)
+run, run_bytes, check = checks.run, checks.run_bytes, checks.check
 
 
 def write(tmp, name, text):
@@ -170,5 +159,4 @@ with tempfile.TemporaryDirectory() as tmp:
     code, out, err = run("plan", bad)
     check("plan of invalid exit 1", code == 1 and "not valid" in err, err)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()

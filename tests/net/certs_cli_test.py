@@ -12,22 +12,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cli_checks import Checks  # noqa: E402
+
 TMINUS = sys.argv[1]
-passed, failed = 0, 0
-
-
-def run(*args):
-    p = subprocess.run([TMINUS, *args], capture_output=True, text=True, timeout=120)
-    return p.returncode, p.stdout, p.stderr
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+checks = Checks(TMINUS, timeout=120)
+run, run_bytes, check = checks.run, checks.run_bytes, checks.check
 
 
 def mode(path):
@@ -152,5 +142,4 @@ with tempfile.TemporaryDirectory() as tmp:
     else:
         print("openssl not installed: skipped the openssl verify checks")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()

@@ -21,8 +21,10 @@ std::string FailureDetail(const RunEvent& e) {
   if (e.timed_out) detail = "timed out";
   else if (e.cancelled) detail = "cancelled";
   else if (e.exit_code >= 0) detail = "exit code " + std::to_string(e.exit_code);
-  if (!e.error.empty() && e.error != detail) detail += (detail.empty() ? "" : ": ") + e.error;
-  return detail;
+  if (e.error.empty() || e.error == detail) return detail;
+  // The error usually says the exit code already ("exit code 3, expected 0").
+  if (detail.empty() || e.error.find(detail) != std::string::npos) return e.error;
+  return detail + ": " + e.error;
 }
 
 const char* OperatorWords(const std::string& command) {
@@ -95,6 +97,7 @@ class Builder {
         a.dispatched = At(e.time);
         a.hosts = TargetHosts(e.target);
         attempts_[e.step].push_back({e.dispatch_id, std::move(a)});
+        if (e.attempt > 1) AddIncident(e, "retry: " + AttemptWords(e) + " started", "");
         break;
       }
       case EventType::kPlaced:

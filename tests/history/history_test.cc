@@ -129,7 +129,9 @@ TEST(RunHistoryTest, FailuresRetriesAndARollbackAreIncidentsInTimeOrder) {
   ASSERT_LT(at("attempt 1 failed"), static_cast<long>(what.size()));
   ASSERT_LT(at("rollback started"), static_cast<long>(what.size()));
   ASSERT_LT(at("rolled back"), static_cast<long>(what.size()));
-  EXPECT_LT(at("attempt 1 failed"), at("rollback started"));
+  ASSERT_LT(at("retry: attempt 2 started"), static_cast<long>(what.size()));
+  EXPECT_LT(at("attempt 1 failed"), at("retry: attempt 2 started"));
+  EXPECT_LT(at("retry: attempt 2 started"), at("rollback started"));
   EXPECT_LT(at("rollback started"), at("rolled back"));
   for (size_t k = 1; k < h.incidents.size(); ++k) EXPECT_LE(h.incidents[k - 1].at, h.incidents[k].at);
   const PersonAct& nogo = h.acts.back();

@@ -161,7 +161,8 @@ class ReportTest(unittest.TestCase):
         self.assertIn(head, text)
         self.assertIn("chain intact", text)
         # The first attempt of flaky failed on the agent, and the retry succeeded.
-        self.assertRegex(text, r"\| flaky \| attempt 1 failed \| engine \| exit code 3")
+        self.assertRegex(text, r"\| flaky \| attempt 1 failed \| engine \| exit code 3, expected 0 \|")
+        self.assertRegex(text, r"\| flaky \| retry: attempt 2 started \| engine \|")
         self.assertRegex(text, r"\| flaky \| .* \| succeeded \| .* \| 2 \|")
         # slow was planned at 1s and took about 3s: an overrun, ranked.
         self.assertRegex(text, r"\| slow \| 1s \| [34]s \| \+[23]s \|")

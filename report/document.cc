@@ -23,7 +23,7 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
 th, td { text-align: left; padding: 3px 7px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #f3f4f6; font-weight: 600; }
 table.facts th { width: 210px; background: none; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.mono, .mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
 td.ok, .ok { color: var(--ok); font-weight: 600; }
 td.bad, .bad { color: var(--bad); font-weight: 600; }
@@ -84,7 +84,12 @@ void HtmlTable(const Table& table, const std::string& css, std::string* out) {
     return;
   }
   *out += "<table" + (css.empty() ? std::string() : " class=\"" + css + "\"") + "><thead><tr>";
-  for (const std::string& h : table.header) *out += "<th>" + Escape(h) + "</th>";
+  for (size_t c = 0; c < table.header.size(); ++c) {
+    // A column of numbers is aligned right, its heading with it.
+    const std::string& css = c < table.rows.front().size() ? table.rows.front()[c].css : "";
+    const bool number = css.compare(0, 3, "num") == 0;
+    *out += (number ? "<th class=\"num\">" : "<th>") + Escape(table.header[c]) + "</th>";
+  }
   *out += "</tr></thead><tbody>\n";
   for (const auto& row : table.rows) {
     *out += "<tr>";

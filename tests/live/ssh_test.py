@@ -113,6 +113,12 @@ targets:
         self.assertEqual(results["exit-three"]["exit_code"], 3)
         self.assertIn("three", results["exit-three"]["stderr"])
         self.assertIn("IT'S $(X)", results["env-and-shell"]["stdout"])
+        # The report names every host the run reached, the SSH ones with their port.
+        report = self.rig.run_tminus(["report", journal])
+        self.assertEqual(report.returncode, 0, report.stderr)
+        self.assertRegex(report.stdout, r"\| app-1 \| agent \| app \| 1 \| 1 \| 0 \|")
+        for host in ("127.0.0.1", "127.0.0.2"):
+            self.assertRegex(report.stdout, rf"\| {host}:{self.port} \| ssh \| web \| 3 \| 3 \| 0 \|")
 
     def test_a_rollback_runs_over_ssh(self):
         marker = os.path.join(self.scratch, "marker")

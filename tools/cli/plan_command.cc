@@ -91,7 +91,9 @@ void PrintTable(const Runbook& rb, const Plan& plan, const ObservedDurations* ob
   if (observed != nullptr) {
     io.out << style.Bold("Durations") << ": " << observed->steps_observed << " of " << rb.steps.size()
            << " steps (~ above) as observed in " << observed->runs << (observed->runs == 1 ? " run" : " runs")
-           << " (the median per step); the rest as the runbook estimates\n";
+           << " (the median per step)"
+           << (observed->steps_observed < static_cast<int>(rb.steps.size()) ? "; the rest as the runbook estimates" : "")
+           << "\n";
   }
 }
 

@@ -71,6 +71,37 @@ TEST(RunReportTest, ABrokenChainIsSaidFirst) {
   EXPECT_TRUE(Contains(report::RenderHtml(doc), "FAILED at record 3"));
 }
 
+TEST(RunReportTest, EveryPrefixOfAJournalIsReportedAsARunThatHasNotEnded) {
+  // A coordinator may stop after any record; the report of what was written is still
+  // made, says the run has not ended, and ends where the journal does.
+  TempDir dir;
+  Recorded full = Record(dir, "full", "steps: {copy: {fail_attempts: 1}}\ngates: {gate: nogo}\n");
+  auto records = ReadJournal(full.run->journal_path);
+  ASSERT_TRUE(records.ok());
+  for (size_t keep = 1; keep < records->size(); ++keep) {
+    SCOPED_TRACE("first " + std::to_string(keep) + " records");
+    const std::string path = dir.File("cut-" + std::to_string(keep) + ".db");
+    {
+      auto journal = Journal::Create(path);
+      ASSERT_TRUE(journal.ok());
+      for (size_t k = 0; k < keep; ++k) {
+        const JournalRecord& r = (*records)[k];
+        ASSERT_TRUE((*journal)->Append(r.wall_ms, r.actor, r.type, r.payload, Durability::kGroup).ok());
+      }
+      ASSERT_TRUE((*journal)->Flush().ok());
+    }
+    auto run = LoadRecordedRun(path);
+    ASSERT_TRUE(run.ok()) << run.status();
+    const RunHistory h = BuildHistory(*run);
+    EXPECT_FALSE(h.state.ended());
+    const std::string html = report::RenderHtml(report::RunReport(h));
+    EXPECT_TRUE(Contains(html, "The run has not ended"));
+    EXPECT_TRUE(Contains(html, "last record"));
+    EXPECT_TRUE(Contains(html, run->head));
+    EXPECT_FALSE(report::RenderMarkdown(report::RunReport(h)).empty());
+  }
+}
+
 TEST(CompareReportTest, TheVerdictNamesTheStepsThatMovedTheEnd) {
   TempDir dir;
   Recorded a = Record(dir, "a", "");

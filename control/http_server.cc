@@ -28,6 +28,11 @@ constexpr auto kRequestTime = std::chrono::seconds(10);
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::io_context io{1};
+  // What other threads hand to the server's thread goes through this strand, which runs it
+  // in the order it was handed over. A plain post to the io_context does not promise that:
+  // one made from inside a running handler (OpenEvents in the request handler) can run
+  // after one another thread made later (the first Send).
+  asio::strand<asio::io_context::executor_type> inbox{asio::make_strand(io)};
   tcp::acceptor acceptor{io};
   Handler handler;
 
@@ -92,7 +97,7 @@ class Exchange : public HttpExchange {
       r.body = "the coordinator dropped this request without an answer\n";
       Respond(std::move(r));
     }
-    asio::post(impl_->io, [connection = std::move(connection_)] {});
+    asio::post(impl_->inbox, [connection = std::move(connection_)] {});
   }
 
   const HttpRequest& request() const override { return request_; }
@@ -120,7 +125,7 @@ class Exchange : public HttpExchange {
  private:
   template <typename F>
   void OnServerThread(F f) {
-    asio::post(impl_->io, [c = connection_, f = std::move(f)]() mutable { f(*c); });
+    asio::post(impl_->inbox, [c = connection_, f = std::move(f)]() mutable { f(*c); });
   }
 
   const std::shared_ptr<HttpServer::Impl> impl_;

@@ -9,33 +9,12 @@
 namespace tminus::report {
 namespace {
 
-Cell Text(std::string text, std::string css = "") { return Cell{std::move(text), std::move(css)}; }
-Cell Num(std::string text, std::string css = "num") { return Cell{std::move(text), std::move(css)}; }
-
-std::string Took(const std::optional<Seconds>& s) { return s ? Dur(*s) : "-"; }
-
 std::string RunLine(const RunHistory& h) {
   std::string line = ModeWords(h) + ", " + OutcomeWords(h);
   if (HasClock(h)) line += ", T0 " + FormatIsoTime(h.t0_ms / 1000, h.utc_offset_minutes);
   line += ", ended at " + FormatTTime(ToSeconds(h.end())) + " (" + h.run->journal_path + ")";
   return line;
 }
-
-std::string Join(const std::vector<std::string>& ids) {
-  std::string out;
-  for (const std::string& id : ids) out += (out.empty() ? "" : " -> ") + id;
-  return out.empty() ? "(none)" : out;
-}
-
-std::string ChainOf(const RunHistory& h) {
-  std::vector<std::string> ids;
-  for (int i : h.actual_critical_path) ids.push_back(h.run->runbook.steps[i].id.value);
-  return Join(ids);
-}
-
-}  // namespace
-
-namespace {
 
 bool Completed(const RunHistory& h) { return h.state.ended() && h.state.phase() == RunPhase::kSucceeded; }
 
@@ -96,7 +75,7 @@ Document CompareReport(const Comparison& c) {
   for (int k : c.movers) {
     const StepComparison& s = c.steps[k];
     const std::optional<Seconds> d = s.delta();
-    movers.rows.push_back({Text(s.id), Num(Took(s.took_a)), Num(Took(s.took_b)), Num(d ? Delta(*d) : "-"),
+    movers.rows.push_back({Text(s.id), Num(DurOrDash(s.took_a)), Num(DurOrDash(s.took_b)), Num(d ? Delta(*d) : "-"),
                            Num(Delta(s.effect_on_end), s.effect_on_end.count() > 0 ? "num bad" : "num ok"),
                            Text(s.chain_a ? "yes" : ""), Text(s.chain_b ? "yes" : "")});
   }
@@ -120,16 +99,16 @@ Document CompareReport(const Comparison& c) {
       row.label = s.id;
       row.critical = s.chain_b;
       const std::optional<Seconds> d = s.delta();
-      row.tip = s.id + "\nA took " + Took(s.took_a) + ", B took " + Took(s.took_b) + (d ? " (" + Delta(*d) + ")" : "");
+      row.tip = s.id + "\nA took " + DurOrDash(s.took_a) + ", B took " + DurOrDash(s.took_b) + (d ? " (" + Delta(*d) + ")" : "");
       if (s.step_a >= 0 && s.start_a) {
         const StepFacts& f = a.steps[s.step_a];
         row.bars.push_back({0, *f.start, f.end.value_or(a.end()), std::string("run-a") + (s.chain_a ? " actual-crit" : ""),
-                            "A: " + FormatTTime(ToSeconds(*f.start)) + " took " + Took(s.took_a), !f.end});
+                            "A: " + FormatTTime(ToSeconds(*f.start)) + " took " + DurOrDash(s.took_a), !f.end});
       }
       if (s.start_b) {
         const StepFacts& f = b.steps[s.step_b];
         row.bars.push_back({1, *f.start, f.end.value_or(b.end()), std::string("run-b") + (s.chain_b ? " actual-crit" : ""),
-                            "B: " + FormatTTime(ToSeconds(*f.start)) + " took " + Took(s.took_b), !f.end});
+                            "B: " + FormatTTime(ToSeconds(*f.start)) + " took " + DurOrDash(s.took_b), !f.end});
       }
       chart.rows.push_back(std::move(row));
     }
@@ -142,14 +121,12 @@ Document CompareReport(const Comparison& c) {
   doc.Chart(std::move(chart), "The chart is in the HTML comparison.");
 
   doc.Heading("The chain that set the end");
-  doc.Facts({{"A", Text(ChainOf(a))},
-             {"B", Text(ChainOf(b))},
-             {"Joined in B", Text(Join(c.chain_joined), c.chain_joined.empty() ? "" : "bad")},
-             {"Left in B", Text(Join(c.chain_left))}});
+  doc.Facts({{"A", Text(PathText(a.run->runbook, a.actual_critical_path))},
+             {"B", Text(PathText(b.run->runbook, b.actual_critical_path))},
+             {"Joined in B", Text(PathText(c.chain_joined), c.chain_joined.empty() ? "" : "bad")},
+             {"Left in B", Text(PathText(c.chain_left))}});
   if (b.planned) {
-    std::vector<std::string> planned;
-    for (int i : b.plan.critical_path) planned.push_back(b.run->runbook.steps[i].id.value);
-    doc.Paragraph("The planned critical path: " + Join(planned) + ".");
+    doc.Paragraph("The planned critical path: " + PathText(b.run->runbook, b.plan.critical_path) + ".");
   }
 
   doc.Heading("Every step");
@@ -161,7 +138,7 @@ Document CompareReport(const Comparison& c) {
     std::string css = "num";
     if (d && d->count() > 0) css = "num bad";
     if (d && d->count() < 0) css = "num ok";
-    all.rows.push_back({Text(s.id), Text(StreamOf(step)), Num(Took(s.took_a)), Num(Took(s.took_b)),
+    all.rows.push_back({Text(s.id), Text(StreamOf(step)), Num(DurOrDash(s.took_a)), Num(DurOrDash(s.took_b)),
                         Num(d ? Delta(*d) : "-", css),
                         Num(s.start_a ? FormatTTime(ToSeconds(*s.start_a)) : "-"),
                         Num(s.start_b ? FormatTTime(ToSeconds(*s.start_b)) : "-"),

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "report/gantt_svg.h"
@@ -14,6 +15,10 @@ struct Cell {
   std::string text;
   std::string css;  // HTML class ("" none): state colours, numbers, emphasis
 };
+
+// A cell of text, and a cell of a number (aligned right), with more classes when given.
+inline Cell Text(std::string text, std::string css = "") { return Cell{std::move(text), std::move(css)}; }
+inline Cell Num(std::string text, std::string css = "num") { return Cell{std::move(text), std::move(css)}; }
 
 struct Table {
   std::vector<std::string> header;

@@ -38,6 +38,8 @@ std::string When(const RunHistory& h, Offset at) {
 
 std::string Dur(Seconds d) { return FormatDuration(d); }
 
+std::string DurOrDash(const std::optional<Seconds>& d) { return d ? FormatDuration(*d) : "-"; }
+
 std::string Delta(Seconds d) {
   if (d.count() > 0) return "+" + FormatDuration(d);
   return FormatDuration(d);
@@ -73,22 +75,30 @@ std::string StreamOf(const Step& step) {
 
 std::vector<std::pair<std::string, std::vector<int>>> ByStream(const RunHistory& h) {
   const Runbook& rb = h.run->runbook;
+  std::vector<int> order(rb.steps.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  if (h.planned) order = PlanOrder(h.plan);
   std::vector<std::pair<std::string, std::vector<int>>> groups;
-  for (size_t i = 0; i < rb.steps.size(); ++i) {
+  for (int i : order) {
     const std::string stream = StreamOf(rb.steps[i]);
     auto it = std::find_if(groups.begin(), groups.end(),
                            [&](const auto& g) { return g.first == stream; });
     if (it == groups.end()) it = groups.insert(groups.end(), {stream, {}});
-    it->second.push_back(static_cast<int>(i));
-  }
-  if (h.planned) {
-    for (auto& [stream, steps] : groups) {
-      std::stable_sort(steps.begin(), steps.end(), [&](int a, int b) {
-        return h.plan.steps[a].start < h.plan.steps[b].start;
-      });
-    }
+    it->second.push_back(i);
   }
   return groups;
+}
+
+std::string PathText(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const std::string& id : ids) out += (out.empty() ? "" : " -> ") + id;
+  return out.empty() ? "(none)" : out;
+}
+
+std::string PathText(const Runbook& rb, const std::vector<int>& steps) {
+  std::vector<std::string> ids;
+  for (int i : steps) ids.push_back(rb.steps[i].id.value);
+  return PathText(ids);
 }
 
 std::string RunTitle(const Runbook& rb) {

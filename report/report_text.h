@@ -2,6 +2,7 @@
 // their T-time, durations and differences, outcomes, steps grouped by stream.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,8 @@ std::string When(const RunHistory& h, Offset at);
 // The clock part only ("12-05 22:14"), or the T-time when T0 is unknown.
 std::string Clock(const RunHistory& h, Offset at);
 std::string Dur(Seconds d);
+// Dur, or "-" when there is none.
+std::string DurOrDash(const std::optional<Seconds>& d);
 // A signed difference: "+5m", "-1m30s", "0s".
 std::string Delta(Seconds d);
 
@@ -29,9 +32,13 @@ std::string OutcomeWords(const RunHistory& h);
 std::string StateWords(const RunHistory& h, int step);
 // A step's stream, or "general".
 std::string StreamOf(const Step& step);
-// Step indices grouped by stream (streams in the order they first appear), each group in
-// planned start order when there is a plan, else runbook order.
+// Step indices grouped by stream, in planned start order when there is a plan (streams by
+// their first step), else in runbook order.
 std::vector<std::pair<std::string, std::vector<int>>> ByStream(const RunHistory& h);
+
+// Step ids joined as a path, "a -> b -> c"; "(none)" for no steps.
+std::string PathText(const std::vector<std::string>& ids);
+std::string PathText(const Runbook& rb, const std::vector<int>& steps);
 
 // The runbook's title, else its name.
 std::string RunTitle(const Runbook& rb);

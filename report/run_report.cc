@@ -28,8 +28,6 @@ std::string OutcomeCss(const RunHistory& h) {
   return h.state.phase() == RunPhase::kSucceeded ? "ok" : "bad";
 }
 
-Cell Text(std::string text, std::string css = "") { return Cell{std::move(text), std::move(css)}; }
-Cell Num(std::string text) { return Cell{std::move(text), "num"}; }
 
 std::string StepName(const Runbook& rb, int step) {
   if (step < 0) return "(run)";
@@ -157,13 +155,11 @@ void Timeline(const RunHistory& h, Document* doc) {
   chart.legend.push_back({"rollback", "rollback"});
   doc->Chart(std::move(chart), "The chart is in the HTML report; the Steps table below has every time.");
   if (h.planned) {
-    std::string planned_path;
-    for (int i : h.plan.critical_path) planned_path += (planned_path.empty() ? "" : " -> ") + StepName(h.run->runbook, i);
-    doc->Paragraph("Planned critical path: " + planned_path + ".");
+    doc->Paragraph("Planned critical path: " + PathText(h.run->runbook, h.plan.critical_path) + ".");
   }
-  std::string actual_path;
-  for (int i : h.actual_critical_path) actual_path += (actual_path.empty() ? "" : " -> ") + StepName(h.run->runbook, i);
-  if (!actual_path.empty()) doc->Paragraph("The chain that set the actual end: " + actual_path + ".");
+  if (!h.actual_critical_path.empty()) {
+    doc->Paragraph("The chain that set the actual end: " + PathText(h.run->runbook, h.actual_critical_path) + ".");
+  }
   if (!h.planned) doc->Paragraph("No plan: " + h.plan_problem);
 }
 
@@ -213,9 +209,9 @@ void Delays(const RunHistory& h, Document* doc) {
   t.empty = "No step ran over its planned duration or missed its deadline.";
   for (const Delay& d : h.delays) {
     t.rows.push_back({Text(StepName(h.run->runbook, d.step)), Num(Dur(d.planned)),
-                      Num(d.observed ? Dur(*d.observed) : "-"),
+                      Num(DurOrDash(d.observed)),
                       Num(d.overrun.count() > 0 ? Delta(d.overrun) : "-"),
-                      Num(d.past_deadline ? Dur(*d.past_deadline) : "-"),
+                      Num(DurOrDash(d.past_deadline)),
                       Cell{d.effect_on_end.count() > 0 ? Delta(d.effect_on_end) : "0s",
                            d.effect_on_end.count() > 0 ? "num bad" : "num"},
                       Text(h.steps[d.step].on_actual_critical_path ? "yes" : "")});
@@ -243,7 +239,7 @@ void Steps(const RunHistory& h, Document* doc) {
                         Text(StateWords(h, i), StateCss(f.state)),
                         Text(h.planned ? Clock(h, ToOffset(h.plan.steps[i].start)) : "-"),
                         Text(f.start ? Clock(h, *f.start) : "-"), Text(f.end ? Clock(h, *f.end) : "-"),
-                        Num(Dur(PlannedDuration(s))), Num(f.observed ? Dur(*f.observed) : "-"),
+                        Num(Dur(PlannedDuration(s))), Num(DurOrDash(f.observed)),
                         Num(runs > 0 ? std::to_string(runs) : "-")});
     }
   }

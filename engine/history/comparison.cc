@@ -79,14 +79,7 @@ absl::StatusOr<Comparison> CompareRuns(const RunHistory& a, const RunHistory& b)
   // finished the step, nothing for a step new in B) and change them to B's one step at a
   // time, in the order the steps run.
   const size_t n = rb.steps.size();
-  PlanOptions options;
-  if (b.plan.t0_unix) {
-    Instant t0;
-    t0.kind = Instant::Kind::kAbsolute;
-    t0.unix_seconds = *b.plan.t0_unix;
-    t0.utc_offset_minutes = b.plan.utc_offset_minutes;
-    options.t0 = t0;
-  }
+  PlanOptions options = b.plan_options;
   options.durations.assign(n, std::nullopt);
   std::vector<std::optional<Seconds>> target(n);
   for (size_t i = 0; i < n; ++i) {
@@ -94,7 +87,7 @@ absl::StatusOr<Comparison> CompareRuns(const RunHistory& a, const RunHistory& b)
     if (s.step_a < 0) options.durations[i] = Seconds(0);
     else if (s.took_a) options.durations[i] = s.took_a;
     else options.durations[i] = PlannedDuration(rb.steps[i]);
-    target[i] = b.observed_or_planned[i];
+    target[i] = b.replayed.durations[i];
   }
   absl::StatusOr<Plan> base = MakePlan(rb, b.run->graph, options);
   if (!base.ok()) return base.status();

@@ -27,19 +27,17 @@ std::string FirstErrors(const Diagnostics& diagnostics) {
   return out;
 }
 
-// Reads and decodes; `run->verify` is filled in by the caller.
-absl::Status Load(const std::string& path, RecordedRun* run) {
-  absl::StatusOr<std::vector<JournalRecord>> records = ReadJournal(path);
-  if (!records.ok()) return records.status();
-  if (records->empty()) return absl::InvalidArgumentError("the journal " + path + " holds no records");
+// Decodes what was read (`run->verify` already holds the chain's verdict).
+absl::Status Decode(const std::string& path, const std::vector<JournalRecord>& records, RecordedRun* run) {
+  if (records.empty()) return absl::InvalidArgumentError("the journal " + path + " holds no records");
   run->journal_path = path;
-  run->records = static_cast<int64_t>(records->size());
-  run->head = records->back().hash;
+  run->records = static_cast<int64_t>(records.size());
+  run->head = records.back().hash;
 
   // run_started and run_ended name no step: they decode against any runbook.
   const Runbook none{};
   const StepGraph no_steps = StepGraph::Build(none);
-  const JournalRecord& first = records->front();
+  const JournalRecord& first = records.front();
   if (first.type != EventTypeName(EventType::kRunStarted)) {
     return absl::InvalidArgumentError("record 1 of " + path + " is '" + first.type +
                                       "', not run_started: this is not a run's journal");
@@ -49,7 +47,7 @@ absl::Status Load(const std::string& path, RecordedRun* run) {
     return absl::DataLossError("record 1 of " + path + ": " + std::string(started.status().message()));
   }
   run->started = *std::move(started);
-  run->ended = records->back().type == EventTypeName(EventType::kRunEnded);
+  run->ended = records.back().type == EventTypeName(EventType::kRunEnded);
 
   Diagnostics diagnostics;
   run->runbook = LoadRunbook(run->started.runbook_text, &diagnostics);
@@ -61,9 +59,9 @@ absl::Status Load(const std::string& path, RecordedRun* run) {
   }
   run->graph = StepGraph::Build(run->runbook);
 
-  run->events.reserve(records->size());
-  run->wall_ms.reserve(records->size());
-  for (const JournalRecord& r : *records) {
+  run->events.reserve(records.size());
+  run->wall_ms.reserve(records.size());
+  for (const JournalRecord& r : records) {
     absl::StatusOr<RunEvent> event = DecodeEvent(r.type, r.actor, r.payload, run->runbook, run->graph);
     if (!event.ok()) {
       return absl::DataLossError("record " + std::to_string(r.seq) + " of " + path + ": " +
@@ -78,10 +76,12 @@ absl::Status Load(const std::string& path, RecordedRun* run) {
 }  // namespace
 
 absl::StatusOr<RecordedRun> LoadRecordedRun(const std::string& path) {
+  // One read of the file for both the records and the chain's verdict.
+  absl::StatusOr<VerifiedJournal> journal = ReadAndVerifyJournal(path, RunEnd::kOptional);
+  if (!journal.ok()) return journal.status();
   RecordedRun run;
-  const absl::Status loaded = Load(path, &run);
-  if (!loaded.ok() && loaded.code() == absl::StatusCode::kNotFound) return loaded;
-  run.verify = VerifyJournal(path, std::nullopt, RunEnd::kOptional);
+  run.verify = std::move(journal->verify);
+  const absl::Status loaded = Decode(path, journal->records, &run);
   if (!loaded.ok()) {
     // A broken chain explains a record that does not decode better than the record does
     // (a file that is no journal at all says so itself).

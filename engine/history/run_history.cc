@@ -96,7 +96,8 @@ class Builder {
         a.target = e.target;
         a.dispatched = At(e.time);
         a.hosts = TargetHosts(e.target);
-        attempts_[e.step].push_back({e.dispatch_id, std::move(a)});
+        a.dispatch_id = e.dispatch_id;
+        h_.steps[e.step].attempts.push_back(std::move(a));
         if (e.attempt > 1) AddIncident(e, "retry: " + AttemptWords(e) + " started", "");
         break;
       }
@@ -199,10 +200,10 @@ class Builder {
   }
 
   AttemptFacts* Find(int step, const std::string& dispatch_id) {
-    auto it = attempts_.find(step);
-    if (it == attempts_.end()) return nullptr;
-    for (auto a = it->second.rbegin(); a != it->second.rend(); ++a) {
-      if (a->first == dispatch_id) return &a->second;
+    if (step < 0 || step >= static_cast<int>(h_.steps.size())) return nullptr;
+    std::vector<AttemptFacts>& attempts = h_.steps[step].attempts;
+    for (auto a = attempts.rbegin(); a != attempts.rend(); ++a) {
+      if (a->dispatch_id == dispatch_id) return &*a;
     }
     return nullptr;
   }
@@ -235,10 +236,6 @@ class Builder {
       if (s.ended_at) f.end = At(*s.ended_at);
       if (s.rollback_started_at) f.rollback_start = At(*s.rollback_started_at);
       if (s.rollback_ended_at) f.rollback_end = At(*s.rollback_ended_at);
-      auto it = attempts_.find(static_cast<int>(i));
-      if (it != attempts_.end()) {
-        for (auto& [id, a] : it->second) f.attempts.push_back(std::move(a));
-      }
       // A step that succeeded and was later rolled back still shows how long it took.
       const bool done = s.state == StepState::kSucceeded || s.state == StepState::kRolledBack ||
                         s.state == StepState::kRollbackFailed;
@@ -247,14 +244,14 @@ class Builder {
   }
 
   void MakePlans() {
-    const PlanOptions options = RunPlanOptions(run_, h_.utc_offset_minutes);
-    absl::StatusOr<tminus::Plan> plan = MakePlan(run_.runbook, run_.graph, options);
+    h_.plan_options = RunPlanOptions(run_, h_.utc_offset_minutes);
+    absl::StatusOr<tminus::Plan> plan = MakePlan(run_.runbook, run_.graph, h_.plan_options);
     if (!plan.ok()) {
       h_.plan_problem = std::string(plan.status().message());
       return;
     }
     h_.plan = *std::move(plan);
-    PlanOptions replay = options;
+    PlanOptions replay = h_.plan_options;
     replay.durations.resize(h_.steps.size());
     for (size_t i = 0; i < h_.steps.size(); ++i) replay.durations[i] = h_.steps[i].observed;
     absl::StatusOr<tminus::Plan> replayed = MakePlan(run_.runbook, run_.graph, replay);
@@ -263,7 +260,6 @@ class Builder {
       return;
     }
     h_.replayed = *std::move(replayed);
-    h_.observed_or_planned = h_.replayed.durations;
     replay_options_ = std::move(replay);
     h_.planned = true;
   }
@@ -369,7 +365,6 @@ class Builder {
 
   const RecordedRun& run_;
   RunHistory& h_;
-  std::map<int, std::vector<std::pair<std::string, AttemptFacts>>> attempts_;
   PlanOptions replay_options_;
 };
 

@@ -18,6 +18,7 @@ namespace tminus {
 using Offset = Millis;
 
 struct AttemptFacts {
+  std::string dispatch_id;
   int attempt = 0;
   bool rollback = false;  // an attempt of the step's rollback action
   std::string target;     // the action's `on:`
@@ -97,7 +98,7 @@ struct RunHistory {
   std::string plan_problem;  // why not, when !planned
   Plan plan;       // as the runbook planned it from the run's T0
   Plan replayed;   // the same plan with every observed duration in place of the planned one
-  std::vector<Seconds> observed_or_planned;  // the durations `replayed` used
+  PlanOptions plan_options;  // what reproduces `plan`: the run's T0, in the runbook's offset
   int64_t t0_ms = 0;   // engine time of T0
   int utc_offset_minutes = 0;  // for clock times: the runbook's (window.start), else UTC
   Offset started{0};

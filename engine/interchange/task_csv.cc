@@ -7,15 +7,6 @@
 
 namespace tminus {
 
-std::vector<int> PlanOrder(const Plan& plan) {
-  std::vector<int> order(plan.steps.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return plan.steps[a].start < plan.steps[b].start;
-  });
-  return order;
-}
-
 std::string WriteTaskCsv(const Runbook& rb, const Plan& plan) {
   std::string out = "\xEF\xBB\xBF";
   auto row = [&](const std::vector<std::string>& fields) {

@@ -10,9 +10,6 @@
 
 namespace tminus {
 
-// Step indices in plan order: by planned start, steps that start together in file order.
-std::vector<int> PlanOrder(const Plan& plan);
-
 // A header row, then one row per step in plan order: ID, Title, Stream, Owner, Type,
 // Duration, Planned start, Planned end, Predecessors (the needs, comma-separated in one
 // field), Critical (yes/no), Slack. Times are "2026-12-05 22:00" in the runbook's offset

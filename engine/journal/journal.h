@@ -84,6 +84,14 @@ VerifyResult VerifyJournal(const std::string& path,
                            const std::optional<std::string>& expect_head = std::nullopt,
                            RunEnd run_end = RunEnd::kRequired);
 
+// Every record and the verdict on its chain, from one read of the file: ReadJournal and
+// VerifyJournal(path, std::nullopt, run_end) together, for a caller that needs both.
+struct VerifiedJournal {
+  std::vector<JournalRecord> records;
+  VerifyResult verify;
+};
+absl::StatusOr<VerifiedJournal> ReadAndVerifyJournal(const std::string& path, RunEnd run_end);
+
 // The hash of a record given the previous record's hash ("" for the first): the hex SHA-256
 // of the previous hash, seq, wall_ms, actor, type and payload, each text field as an 8-byte
 // big-endian length and its bytes, each number as 8 bytes big-endian (two's complement).

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -127,14 +128,11 @@ VerifyResult Failed(VerifyResult result, const RecordProblem& problem) {
   return result;
 }
 
-}  // namespace
-
-VerifyResult VerifyJournal(const std::string& path, const std::optional<std::string>& expect_head,
-                           RunEnd run_end) {
+// The checks of VerifyJournal on records already read.
+VerifyResult VerifyStored(const journal_internal::StoredJournal& stored,
+                          const std::optional<std::string>& expect_head, RunEnd run_end) {
   VerifyResult result;
-  absl::StatusOr<journal_internal::StoredJournal> stored = journal_internal::ReadFile(path);
-  if (!stored.ok()) return Failed(result, {0, std::string(stored.status().message())});
-  const std::vector<JournalRecord>& records = stored->records;
+  const std::vector<JournalRecord>& records = stored.records;
   result.records = static_cast<int64_t>(records.size());
   if (records.empty()) {
     return Failed(result, {1,
@@ -146,7 +144,7 @@ VerifyResult VerifyJournal(const std::string& path, const std::optional<std::str
   // One pass in seq order, so the problem reported is the first one in the file.
   for (size_t i = 0; i < records.size(); ++i) {
     const JournalRecord& record = records[i];
-    if (auto problem = journal_internal::CheckLink(*stored, i)) return Failed(result, *problem);
+    if (auto problem = journal_internal::CheckLink(stored, i)) return Failed(result, *problem);
     if (i == 0) {
       if (auto problem = CheckRunStarted(record)) return Failed(result, *problem);
     } else if (record.type == "run_started") {
@@ -193,6 +191,26 @@ VerifyResult VerifyJournal(const std::string& path, const std::optional<std::str
   }
   result.ok = true;
   return result;
+}
+
+}  // namespace
+
+VerifyResult VerifyJournal(const std::string& path, const std::optional<std::string>& expect_head,
+                           RunEnd run_end) {
+  absl::StatusOr<journal_internal::StoredJournal> stored = journal_internal::ReadFile(path);
+  if (!stored.ok()) return Failed(VerifyResult{}, {0, std::string(stored.status().message())});
+  return VerifyStored(*stored, expect_head, run_end);
+}
+
+absl::StatusOr<VerifiedJournal> ReadAndVerifyJournal(const std::string& path, RunEnd run_end) {
+  absl::StatusOr<journal_internal::StoredJournal> stored = journal_internal::ReadFile(path);
+  if (!stored.ok()) {
+    return absl::Status(stored.status().code(), "journal " + path + ": " + std::string(stored.status().message()));
+  }
+  VerifiedJournal journal;
+  journal.verify = VerifyStored(*stored, std::nullopt, run_end);
+  journal.records = std::move(stored->records);
+  return journal;
 }
 
 }  // namespace tminus

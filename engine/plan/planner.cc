@@ -10,6 +10,14 @@ std::optional<Instant> ResolveT0(const Runbook& runbook, const PlanOptions& opti
   return std::nullopt;
 }
 
+std::vector<int> PlanOrder(const Plan& plan) {
+  std::vector<int> order(plan.steps.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return plan.steps[a].start < plan.steps[b].start; });
+  return order;
+}
+
 absl::StatusOr<Plan> MakePlan(const Runbook& runbook, const StepGraph& graph,
                               const PlanOptions& options) {
   if (!graph.acyclic()) return absl::InvalidArgumentError("the steps' dependencies form a cycle");

@@ -50,6 +50,9 @@ struct PlanOptions {
 // T0 for a runbook: --t0 when given, else window.start; unknown otherwise.
 std::optional<Instant> ResolveT0(const Runbook& runbook, const PlanOptions& options);
 
+// Step indices in plan order: by planned start, steps that start together in file order.
+std::vector<int> PlanOrder(const Plan& plan);
+
 // Plans a runbook that loaded and validated without errors (the graph must be acyclic).
 // Fails when an absolute time is used but T0 is unknown.
 absl::StatusOr<Plan> MakePlan(const Runbook& runbook, const StepGraph& graph,

@@ -37,7 +37,7 @@ TEST(JsonWriterTest, KeepsValidUtf8AndReplacesInvalidSequences) {
     std::string o;
     AppendJsonString(b, &o);
     EXPECT_NE(o.find("\xEF\xBF\xBD"), std::string::npos) << o;
-    EXPECT_NO_THROW((void)nlohmann::json::parse(o)) << o;
+    EXPECT_TRUE(nlohmann::json::accept(o)) << o;
   }
 }
 

@@ -1,6 +1,7 @@
 #include "tests/ssh/sshd.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -11,9 +12,14 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 #include <thread>
+
+#include "tests/ssh/sshd_suite.h"
 
 namespace tminus::testing {
 namespace {
@@ -132,6 +138,37 @@ Sshd::~Sshd() {
   kill(pid_, SIGTERM);
   int status;
   waitpid(pid_, &status, 0);
+}
+
+}  // namespace tminus::testing
+
+namespace tminus::testing {
+
+void SshdSuite::SetUpTestSuite() {
+  char tmpl[] = "/tmp/tminus-sshd-XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  ASSERT_NE(dir, nullptr) << "cannot make a folder for the sshd: " << std::strerror(errno);
+  dir_ = std::make_unique<std::string>(dir);
+  sshd_ = std::make_unique<Sshd>(*dir_);
+  std::error_code ec;
+  std::filesystem::create_directory(*dir_ + "/scratch", ec);
+  ASSERT_FALSE(ec) << "cannot make " << *dir_ << "/scratch: " << ec.message();
+  std::filesystem::permissions(*dir_ + "/scratch", std::filesystem::perms::all, ec);
+  ASSERT_FALSE(ec) << "cannot open " << *dir_ << "/scratch to the test account: " << ec.message();
+}
+
+void SshdSuite::TearDownTestSuite() {
+  sshd_.reset();
+  if (dir_) {
+    std::error_code ignored;
+    std::filesystem::remove_all(*dir_, ignored);
+  }
+  dir_.reset();
+}
+
+void SshdSuite::SetUp() {
+  ASSERT_NE(sshd_, nullptr) << "the suite's sshd was never set up";
+  ASSERT_TRUE(sshd_->ok()) << sshd_->why();
 }
 
 }  // namespace tminus::testing

@@ -1,11 +1,10 @@
 // A gtest fixture whose suite shares one real sshd (tests/ssh/sshd.h) in a temporary
 // folder with a world-writable `scratch` folder inside, for what remote commands leave.
+// Every test of the suite fails at once, saying why, when the server did not start.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -15,19 +14,9 @@ namespace tminus::testing {
 
 class SshdSuite : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/tminus-sshd-XXXXXX";
-    dir_ = std::make_unique<std::string>(mkdtemp(tmpl));
-    sshd_ = std::make_unique<Sshd>(*dir_);
-    std::filesystem::create_directory(*dir_ + "/scratch");
-    std::filesystem::permissions(*dir_ + "/scratch", std::filesystem::perms::all);
-  }
-  static void TearDownTestSuite() {
-    sshd_.reset();
-    std::filesystem::remove_all(*dir_);
-    dir_.reset();
-  }
-  void SetUp() override { ASSERT_TRUE(sshd_->ok()) << sshd_->why(); }
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
 
   static inline std::unique_ptr<std::string> dir_;
   static inline std::unique_ptr<Sshd> sshd_;

@@ -51,12 +51,7 @@ void PrintTable(const Runbook& rb, const Plan& plan, const ObservedDurations* ob
   }
   header.insert(header.end(), {"T±START", "DUR", "SLACK", "OWNER", "STREAM", "TITLE"});
   Table table(header);
-  std::vector<int> order(rb.steps.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return plan.steps[a].start < plan.steps[b].start;
-  });
-  for (int i : order) {
+  for (int i : PlanOrder(plan)) {
     const Step& s = rb.steps[i];
     const PlannedStep& p = plan.steps[i];
     std::vector<std::string> row = {p.critical ? "*" : "", s.id.value};

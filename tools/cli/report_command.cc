@@ -94,8 +94,6 @@ OrderedJson CompareJson(const Comparison& c) {
           {"steps", steps}};
 }
 
-std::string Took(const std::optional<Seconds>& s) { return s ? FormatDuration(*s) : "-"; }
-
 void PrintCompare(const Comparison& c, const Output& io) {
   Style style;
   style.color = io.color_out;
@@ -116,7 +114,7 @@ void PrintCompare(const Comparison& c, const Output& io) {
       const StepComparison& s = c.steps[k];
       const std::optional<Seconds> d = s.delta();
       std::string chain = s.chain_a && s.chain_b ? "A, B" : s.chain_a ? "A" : s.chain_b ? "B" : "";
-      movers.Add({s.id, Took(s.took_a), Took(s.took_b), d ? report::Delta(*d) : "-", report::Delta(s.effect_on_end),
+      movers.Add({s.id, report::DurOrDash(s.took_a), report::DurOrDash(s.took_b), d ? report::Delta(*d) : "-", report::Delta(s.effect_on_end),
                   chain},
                  s.effect_on_end.count() > 0);
     }
@@ -140,7 +138,7 @@ void PrintCompare(const Comparison& c, const Output& io) {
     Table table({"STEP", "A TOOK", "B TOOK", "CHANGE"});
     for (size_t k = 0; k < changed.size() && k < kShown; ++k) {
       const StepComparison& s = *changed[k];
-      table.Add({s.id, Took(s.took_a), Took(s.took_b), report::Delta(*s.delta())});
+      table.Add({s.id, report::DurOrDash(s.took_a), report::DurOrDash(s.took_b), report::Delta(*s.delta())});
     }
     table.Print(io.out, style);
   }
